@@ -1,0 +1,105 @@
+"""Command line of the HW6 autograder.
+
+    python -m autograder grade solutions                     # grade a folder or .zip, as Gradescope would
+    python -m autograder grade hw6.zip --results out.json    # results.json goes to ./results.json by default
+    python -m autograder build                               # dist/autograder.zip, to upload to Gradescope
+    python -m autograder gradescope                          # what run_autograder calls on Gradescope
+
+Options common to grading: --config OVERLAY.toml (keys that override autograder/config.toml),
+--mnist PATH (default: $MNIST_NPZ, then Keras's cache).
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .config import ConfigError, load_config
+from .data import MissingDataError
+
+
+def grade_command(args):
+    from .data import find_mnist
+    from .report import grade, table
+
+    config = load_config(args.config).with_sandbox(threads=args.threads, user=args.sandbox_user)
+    find_mnist(args.mnist)  # a missing data file is the user's to fix: say so before grading
+    results = grade(args.path, config, args.results, mnist=args.mnist)
+    print(table(results))
+    print(f"Wrote {os.path.abspath(args.results)}")
+    return 0
+
+
+def grade_all_command(args):
+    from .batch import grade_all
+    from .data import find_mnist
+
+    config = load_config(args.config)
+    mnist = find_mnist(args.mnist)
+    rows = grade_all(Path(args.src), Path(args.out), config, jobs=args.jobs, force=args.force,
+                     overlay=args.config, mnist=mnist)
+    print(f"Wrote {args.out}: {len(rows)} submissions")
+    return 0
+
+
+def gradescope_command(args):
+    """Gradescope's layout: /autograder/{submission,results/results.json} (root from $AUTOGRADER_ROOT)."""
+    from .report import grade, table
+
+    root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    mnist = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
+    results = grade(root / "submission", load_config(args.config), root / "results" / "results.json",
+                    mnist=mnist if mnist.exists() else None)
+    print(table(results))
+    return 0
+
+
+def build_command(args):
+    from .build import build
+
+    path = build(Path(args.out), mnist=args.mnist)
+    print(f"Wrote {path} ({path.stat().st_size / 2**20:.1f} MiB). Upload it as the autograder of a "
+          "Gradescope programming assignment (Ubuntu 22.04 base image).")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade one submission (folder or .zip) locally")
+    grade.add_argument("path", help="a folder or .zip holding hw6/code/{vae.py,assignment.py}")
+    grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument("--threads", type=int, default=None, help="TensorFlow threads per process (default: all CPUs)")
+    grade.add_argument("--sandbox-user", default=None, help="user that runs student code when root (default: student)")
+    grade.set_defaults(run=grade_command)
+
+    grade_all = commands.add_parser("grade-all", help="regrade a folder of submissions or a Gradescope export")
+    grade_all.add_argument("src", help="folder of submissions (folders or .zip), or a Gradescope export (folder or .zip)")
+    grade_all.add_argument("--out", default="gradebook.csv", help="the CSV to write")
+    grade_all.add_argument("--jobs", type=int, default=1, help="submissions graded at once (each gets CPUs / jobs threads)")
+    grade_all.add_argument("--force", action="store_true", help="regrade submissions that already have results")
+    grade_all.set_defaults(run=grade_all_command)
+
+    gradescope = commands.add_parser("gradescope", help="grade /autograder/submission (run_autograder)")
+    gradescope.set_defaults(run=gradescope_command, mnist=None)
+
+    build = commands.add_parser("build", help="write the Gradescope autograder zip")
+    build.add_argument("--out", default="dist/autograder.zip", help="where to write the zip")
+    build.add_argument("--mnist", default=None, help="mnist.npz to bundle (default: $MNIST_NPZ, then Keras's cache)")
+    build.set_defaults(run=build_command, config=None)
+
+    for sub in (grade, gradescope, grade_all):
+        sub.add_argument("--config", default=None, help="TOML overlay for autograder/config.toml")
+    for sub in (grade, grade_all):
+        sub.add_argument("--mnist", default=None, help="path to mnist.npz (default: $MNIST_NPZ, then Keras's cache)")
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ConfigError, MissingDataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

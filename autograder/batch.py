@@ -1,0 +1,131 @@
+"""Regrade a whole class: every submission in its own `python -m autograder grade` process.
+
+    python -m autograder grade-all submissions/ --out gradebook.csv --jobs 2
+    python -m autograder grade-all assignment_123_export.zip --out gradebook.csv
+
+SRC is a folder of submissions (folders or .zip files), or a Gradescope "Export Submissions"
+archive (a folder per submission plus submission_metadata.yml, zipped or not), whose names
+and emails go into the CSV. Each submission's results.json is kept beside it as
+NAME.results.json (and the grader's log as NAME.log); a submission that has one is skipped
+unless --force, so an interrupted run resumes where it stopped.
+
+Parallel jobs split the CPUs between them (each TensorFlow worker gets CPUs / jobs threads).
+Each grader claims its own sandbox user (student, student1, ...; see sandbox.claim_user).
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = "submission_metadata.yml"
+
+
+@dataclass
+class Entry:
+    id: str
+    path: Path
+    submitters: list = field(default_factory=list)  # [(name, email)]
+
+    @property
+    def results(self):
+        return self.path.parent / f"{self.id}.results.json"
+
+    @property
+    def log(self):
+        return self.path.parent / f"{self.id}.log"
+
+
+def unpack_archive(src):
+    """A zipped export is unpacked once, next to it, so results can be kept beside submissions."""
+    dest = src.with_suffix("")
+    if not dest.exists():
+        with zipfile.ZipFile(src) as zf:
+            zf.extractall(dest)
+    return dest
+
+
+def find_metadata(src):
+    for candidate in [src / METADATA, *sorted(src.glob(f"*/{METADATA}"))]:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def discover(src):
+    """The submissions in SRC, as Entries, in a stable order."""
+    src = Path(src)
+    if src.is_file() and zipfile.is_zipfile(src):
+        src = unpack_archive(src)
+    if not src.is_dir():
+        raise FileNotFoundError(f"{src} is neither a folder nor a zip file")
+    metadata = find_metadata(src)
+    if metadata:
+        with open(metadata) as f:
+            records = yaml.safe_load(f) or {}
+        entries = []
+        for folder, record in sorted(records.items()):
+            submitters = [(s.get(":name", ""), s.get(":email", "")) for s in (record or {}).get(":submitters", [])]
+            entries.append(Entry(str(folder), metadata.parent / str(folder), submitters))
+        return entries
+    return [Entry(p.name[:-4] if p.suffix == ".zip" else p.name, p) for p in sorted(src.iterdir())
+            if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".zip")]
+
+
+def grade_one(entry, threads, overlay, mnist):
+    """Grade one submission in its own process; its output goes to entry.log."""
+    cmd = [sys.executable, "-m", "autograder", "grade", str(entry.path), "--results", str(entry.results),
+           "--threads", str(threads), "--mnist", str(mnist)]
+    if overlay:
+        cmd += ["--config", str(overlay)]
+    with open(entry.log, "w") as log:
+        return subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
+
+
+def grade_all(src, out, config, jobs=1, force=False, overlay=None, mnist=None):
+    """Grade every submission (skipping graded ones unless force); write the CSV; return its rows."""
+    entries = discover(src)
+    todo = [e for e in entries if force or not e.results.exists()]
+    jobs = max(1, min(jobs, len(todo) or 1))
+    threads = max(1, len(os.sched_getaffinity(0)) // jobs)
+    if len(todo) < len(entries):
+        print(f"Skipping {len(entries) - len(todo)} already graded (use --force to regrade).")
+    with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="submission") as bar:
+        futures = {pool.submit(grade_one, entry, threads, overlay, mnist): entry for entry in todo}
+        for future in as_completed(futures):
+            bar.set_postfix_str(futures[future].id)
+            bar.update()
+    rows = [row_of(entry, config) for entry in entries]
+    write_csv(rows, out, config)
+    return rows
+
+
+def row_of(entry, config):
+    row = {"submission": entry.id, "names": "; ".join(n for n, _ in entry.submitters),
+           "emails": "; ".join(e for _, e in entry.submitters)}
+    try:
+        results = json.loads(entry.results.read_text())
+    except (OSError, ValueError):
+        return dict(row, status=f"no results (see {entry.log.name})")
+    scores = {t.get("number"): t.get("score", 0) for t in results.get("tests", [])}
+    row.update({number: scores.get(number, "") for number in config.raw["items"]})
+    failed = any(t.get("name") == "Autograder error" for t in results.get("tests", []))
+    row.update(total=results.get("score", 0), status="autograder error" if failed else "graded")
+    return row
+
+
+def write_csv(rows, out, config):
+    columns = ["submission", "names", "emails", *config.raw["items"], "total", "status"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)

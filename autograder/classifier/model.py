@@ -1,0 +1,135 @@
+"""The MNIST CNN, its integrity-checked loader, and batched inference on any accepted layout.
+
+Keras is imported inside the functions that need it so that input validation and hashing
+work without TensorFlow (the predict CLI rejects bad input before paying TF's import cost).
+"""
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+WEIGHTS_PATH = HERE / "mnist_cnn.weights.h5"
+SHA256_PATH = HERE / "mnist_cnn.weights.h5.sha256"
+
+NUM_CLASSES = 10
+# float32 rounding of a sigmoid can land a hair outside [0, 1]; anything further is a bug.
+RANGE_TOLERANCE = 1e-3
+
+
+class ClassifierIntegrityError(RuntimeError):
+    """The weights file is missing, or its sha256 is not the committed one."""
+
+
+def build_classifier():
+    """Return an uncompiled CNN: (N, 28, 28, 1) float32 in [0, 1] -> (N, 10) softmax probs.
+
+    ~122k parameters (~0.5 MB of float32 weights). Call keras.utils.set_random_seed first
+    for reproducible initial weights.
+    """
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"),   # -> 26x26x32
+        layers.MaxPooling2D(),                     # -> 13x13x32
+        layers.Conv2D(64, 3, activation="relu"),   # -> 11x11x64
+        layers.MaxPooling2D(),                     # -> 5x5x64
+        layers.Flatten(),                          # -> 1600
+        layers.Dropout(0.3),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(NUM_CLASSES, activation="softmax"),
+    ], name="mnist_cnn")
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def committed_sha256(sha_path=SHA256_PATH):
+    """Return the hex digest recorded next to the committed weights."""
+    try:
+        text = Path(sha_path).read_text().strip()
+    except FileNotFoundError:
+        raise ClassifierIntegrityError(
+            f"missing {sha_path}; retrain with `python -m autograder.classifier.train`") from None
+    digest = text.split()[0].lower() if text else ""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ClassifierIntegrityError(f"{sha_path} does not hold a sha256 hex digest: {text!r}")
+    return digest
+
+
+def load_classifier(weights_path=WEIGHTS_PATH, expected_sha256=None):
+    """Verify the weights' sha256, then build the CNN and load them.
+
+    expected_sha256 defaults to the committed digest (mnist_cnn.weights.h5.sha256 next to this
+    module) whatever weights_path is, so a copied-and-edited file is refused too.
+    Raises ClassifierIntegrityError naming the expected and actual digests on mismatch.
+    """
+    weights_path = Path(weights_path)
+    expected = (expected_sha256 or committed_sha256()).lower()
+    if not weights_path.is_file():
+        raise ClassifierIntegrityError(f"classifier weights not found: {weights_path}")
+    got = sha256_of(weights_path)
+    if got != expected:
+        raise ClassifierIntegrityError(
+            f"classifier weights sha256 mismatch for {weights_path}: expected {expected}, "
+            f"got {got}. The file is not the committed one; restore it or retrain with "
+            f"`python -m autograder.classifier.train`.")
+    model = build_classifier()
+    model.load_weights(weights_path)
+    return model
+
+
+def to_nhwc(images):
+    """Validate images and return them as a float32 (N, 28, 28, 1) array.
+
+    Accepts (N, 1, 28, 28) [the homework's layout], (N, 28, 28, 1), (N, 28, 28) or (N, 784),
+    real-valued, finite, within [0, 1] (up to RANGE_TOLERANCE, then clipped).
+    Raises ValueError otherwise.
+    """
+    x = np.asarray(images)
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)
+            or x.dtype == np.bool_):
+        raise ValueError(f"images must be a real numeric array, got dtype {x.dtype}")
+    shape = x.shape
+    if x.ndim == 4 and shape[1:] == (1, 28, 28):
+        x = x.transpose(0, 2, 3, 1)
+    elif x.ndim == 4 and shape[1:] == (28, 28, 1):
+        pass
+    elif x.ndim == 3 and shape[1:] == (28, 28):
+        x = x[..., None]
+    elif x.ndim == 2 and shape[1] == 784:
+        x = x.reshape(-1, 28, 28, 1)
+    else:
+        raise ValueError(
+            f"images must have shape (N, 1, 28, 28), (N, 28, 28, 1), (N, 28, 28) or (N, 784); "
+            f"got {shape}")
+    x = x.astype(np.float32)
+    if x.size:
+        if not np.isfinite(x).all():
+            raise ValueError("images contain NaN or infinite values")
+        lo, hi = float(x.min()), float(x.max())
+        if lo < -RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
+            raise ValueError(f"images must be in [0, 1] (e.g. not 0-255); got range [{lo:g}, {hi:g}]")
+    return np.ascontiguousarray(np.clip(x, 0.0, 1.0))
+
+
+def predict_probs(model, images, batch_size=512):
+    """Return class probabilities, float32 (N, 10), for images in any layout to_nhwc accepts."""
+    x = to_nhwc(images)
+    if len(x) == 0:
+        return np.zeros((0, NUM_CLASSES), np.float32)
+    # predict() runs the model with training=False (dropout off), in batches.
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    return np.asarray(probs, dtype=np.float32)
+
+
+def predict_labels(model, images, batch_size=512):
+    """Return predicted digits, int64 (N,), for images in any layout to_nhwc accepts."""
+    return predict_probs(model, images, batch_size).argmax(axis=1).astype(np.int64)

@@ -1,0 +1,93 @@
+"""The rubric: one test module per section, run with gradescope-utils' JSONTestRunner.
+
+Each test is one rubric item. Its number is set here with @item; its points and visibility
+come from config.toml when the runner loads it (configure). The first docstring line is the
+name students see; a failure message says what to fix.
+"""
+import unittest
+
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import number, partial_credit, visibility, weight
+
+from ..grading import Unavailable
+
+MODULES = [
+    "test_1_layout", "test_2_reparameterize", "test_3_loss_function", "test_4_forward",
+    "test_5_train_vae", "test_6_7_training", "test_8_generation", "test_9_handin",
+]
+GRADING = None  # the current submission's Grading, set by the runner
+
+
+def item(num, partial=False):
+    """Mark a test as rubric item `num`; partial=True gives it set_score (partial credit)."""
+    def decorate(func):
+        if partial:
+            func = partial_credit(0)(func)
+        func = number(num)(func)
+        func.__rubric_item__ = num
+        return func
+    return decorate
+
+
+def configure(test, config):
+    """Give a loaded test its points and visibility from the config (gradescope-utils attributes)."""
+    func = getattr(type(test), test._testMethodName)
+    spec = config.item(func.__rubric_item__)
+    weight(spec.points)(func)
+    visibility(spec.visibility)(func)
+    if hasattr(func, "__score__"):
+        del func.__score__  # a partial score left from an earlier run in this process
+
+
+class RubricTest(unittest.TestCase):
+    """Helpers shared by the rubric sections: evidence lookup and array validation."""
+
+    longMessage = False
+
+    @property
+    def grading(self):
+        return GRADING
+
+    def evidence(self, get):
+        """Call get(); an Unavailable becomes this item's failure message."""
+        try:
+            return get()
+        except Unavailable as why:
+            self.fail(str(why))
+
+    def check_step(self, stage, step, context=None):
+        """The successful record of `step` in `stage` (an outcome), or fail with its error.
+
+        context, if given, says what the grader was doing: "model.decoder(z) failed".
+        """
+        try:
+            return stage.require(step)
+        except Unavailable as why:
+            self.fail(f"{context}: {why}" if context else str(why))
+
+    def array(self, arrays, key, shape=None, lo=None, hi=None, what=None):
+        """arrays[key] as float64, failing with expected-versus-got on shape, NaN/inf or range."""
+        what = what or key
+        if key not in arrays:
+            self.fail(f"{what}: no value was returned")
+        value = np.asarray(arrays[key])
+        if not np.issubdtype(value.dtype, np.number):
+            self.fail(f"{what}: expected numbers, got {value.dtype}")
+        value = value.astype(np.float64)
+        if shape is not None and tuple(value.shape) != tuple(shape):
+            self.fail(f"{what}: expected shape {tuple(shape)}, got {tuple(value.shape)}")
+        if not np.all(np.isfinite(value)):
+            self.fail(f"{what}: contains NaN or infinite values")
+        if lo is not None and value.min() < lo - 1e-6:
+            self.fail(f"{what}: expected values >= {lo}, got a minimum of {value.min():.4g}")
+        if hi is not None and value.max() > hi + 1e-6:
+            self.fail(f"{what}: expected values <= {hi}, got a maximum of {value.max():.4g}")
+        return value
+
+
+def tiered(value, tiers, higher_is_better):
+    """The fraction of points `value` earns: the first [limit, fraction] tier it beats, else 0."""
+    for limit, fraction in tiers:
+        if (value > limit) if higher_is_better else (value < limit):
+            return float(fraction)
+    return 0.0

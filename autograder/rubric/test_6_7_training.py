@@ -1,0 +1,45 @@
+"""Sections 6 and 7: trained for the full run with the student's own train_vae, each model's
+loss on the MNIST test set, measured by the grader (not by the student's loss_function), is
+below the threshold."""
+from . import RubricTest, item, tiered
+
+
+class TestTraining(RubricTest):
+    def judge(self, kind, set_score):
+        g = self.grading
+        tiers = g.config.thresholds["loss_tiers"]
+        result = self.evidence(lambda: g.evaluation(kind))
+        fraction = tiered(result.test_loss, tiers, higher_is_better=False)
+        points = getattr(type(self), self._testMethodName).__weight__
+        set_score(fraction * points)
+        epochs = len(result.train_losses)
+        lines = [
+            f"{kind.upper()} after {epochs} epochs of your train_vae (batch size "
+            f"{g.training_cfg['batch_size']}, learning rate {g.training_cfg['learning_rate']}):",
+            f"  test loss (the grader's negative ELBO per image, 10,000 test images): {result.test_loss:.2f}",
+            f"  your train_vae's loss per image, by epoch: {', '.join(f'{v:.1f}' for v in result.train_losses)}",
+            f"  seconds per epoch: {sum(result.epoch_seconds) / max(1, epochs):.1f}",
+        ]
+        threshold = tiers[0][0]
+        if fraction == 1.0:
+            lines.append(f"  {result.test_loss:.2f} < {threshold}: full marks.")
+        else:
+            lines.append(f"  Expected a test loss below {threshold}, got {result.test_loss:.2f}"
+                         + (f" ({fraction:.0%} of the points)." if fraction else "."))
+        last = result.train_losses[-1] if result.train_losses else None
+        if last is not None and not 0.5 < last / result.test_loss < 2.0:
+            lines.append(f"  Your own loss ({last:.2f}) is on a different scale from the grader's "
+                         f"({result.test_loss:.2f}): check loss_function (section 3).")
+        print("\n".join(lines))
+        if fraction < 1.0:
+            self.fail(f"{kind.upper()} test loss {result.test_loss:.2f} is not below {threshold}.")
+
+    @item("6.1", partial=True)
+    def test_vae_loss(self, set_score=None):
+        """VAE: after full training, the test loss is below 120"""
+        self.judge("vae", set_score)
+
+    @item("7.1", partial=True)
+    def test_cvae_loss(self, set_score=None):
+        """CVAE: after full training, the test loss is below 120"""
+        self.judge("cvae", set_score)

@@ -1,0 +1,112 @@
+"""Does every hostile or broken submission end in a valid results.json, with the right items at
+zero, a message that says what happened, and the grader itself untouched?
+
+The samples are graded in conftest.graded_samples (short step limits, autograder/samples/
+short-limits.toml); their expected scores are checked by test_grader_samples.py. The checks
+that depend on root (a separate user, no network, hidden files) run in CI, which runs as root.
+"""
+import json
+import os
+import pwd
+
+import pytest
+
+from autograder import sandbox
+
+ISOLATED = os.geteuid() == 0
+
+
+def output(graded, name, number="1.1"):
+    return next(t.get("output", "") for t in graded[name]["tests"] if t.get("number") == number)
+
+
+def test_grader_files_unchanged(graded_samples):
+    """After grading every sample, hostile ones included, is every grader file byte-identical?"""
+    assert graded_samples.files_before == graded_samples.files_after
+
+
+@pytest.mark.parametrize("name, message", [
+    ("hostile-syntax-error", "vae.py has a syntax error at line"),
+    ("hostile-import-error", "RuntimeError: broken on purpose"),
+    ("hostile-import-loop", "importing vae.py and assignment.py exceeded its limit of 40 s"),
+    ("hostile-memory-hog", "MiB"),
+])
+def test_broken_imports_say_what_happened(graded_samples, name, message):
+    """Does each broken import fail item 1.1 with a message naming the cause?"""
+    assert message in output(graded_samples, name)
+
+
+def test_memory_hog_is_stopped(graded_samples):
+    """Is the memory hog stopped by a cap (address space or resident memory), not the machine?"""
+    text = output(graded_samples, "hostile-memory-hog")
+    assert "MemoryError" in text or "over the limit of" in text, text
+
+
+def test_train_loop_is_stopped_per_epoch(graded_samples):
+    """Is train_vae stopped on its first full epoch with the per-epoch limit's message?"""
+    text = output(graded_samples, "hostile-train-loop", "6.1")
+    assert "train_vae on epoch 1 exceeded its limit of 30 s" in text, text
+
+
+def test_nan_and_wrong_types_are_explained(graded_samples):
+    """Are NaN losses and wrong return types reported as such, with expected versus got?"""
+    assert "finite scalar" in output(graded_samples, "hostile-nan-loss", "3.1")
+    assert "nan" in output(graded_samples, "hostile-nan-loss", "6.1").lower()
+    assert "expected shape (7, 15), got (15, 7)" in output(graded_samples, "hostile-wrong-types", "2.1")
+    assert "must return (x_hat, mu, logvar)" in output(graded_samples, "hostile-wrong-types", "4.1")
+    assert "expected a scalar (shape ()), got shape (8,)" in output(graded_samples, "hostile-wrong-types", "3.1").lower()
+
+
+def test_print_flood_is_bounded(graded_samples):
+    """Do 50 MB of prints leave a small, valid results.json?"""
+    assert len(json.dumps(graded_samples["hostile-print-flood"])) < 200_000
+
+
+@pytest.mark.skipif(not ISOLATED, reason="isolation needs root (CI runs as root)")
+def test_secrets_are_out_of_reach(graded_samples):
+    """Could the sample read nothing: not the reference, tests, classifier, metadata or other students?"""
+    text = output(graded_samples, "hostile-read-secrets")
+    assert "nothing readable among" in text and "LEAKED" not in text, text
+
+
+@pytest.mark.skipif(not ISOLATED, reason="isolation needs root (CI runs as root)")
+def test_results_cannot_be_forged(graded_samples):
+    """Could the sample write no results file, and is its real score the stencil's?"""
+    text = output(graded_samples, "hostile-write-results")
+    assert "could not write any of" in text and "WROTE" not in text, text
+    assert "forged" not in json.dumps(graded_samples["hostile-write-results"]["tests"])
+
+
+@pytest.mark.skipif(not ISOLATED, reason="isolation needs root (CI runs as root)")
+def test_grader_cannot_be_patched(graded_samples):
+    """Could the sample change no grader file, and did patching the harness in memory forge nothing
+    beyond its own import record (item 1.1)?"""
+    results = graded_samples["hostile-patch-grader"]
+    assert "CHANGED" not in json.dumps(results)  # grader files: see test_grader_files_unchanged
+    other = [t for t in results["tests"] if t["number"] not in ("1.1", "1.2")]
+    assert other and all(t["score"] == 0 for t in other)
+
+
+@pytest.mark.skipif(not ISOLATED, reason="the process cap is per user; CI runs as root")
+def test_fork_bomb_is_capped_and_cleaned_up(graded_samples):
+    """Is the fork bomb refused at the cap, and no sandbox process left running afterwards?"""
+    assert "fork refused after" in output(graded_samples, "hostile-fork-bomb")
+    for user in pwd.getpwall():
+        if user.pw_name.startswith("student"):
+            assert sandbox.tasks_of(user.pw_uid, include_zombies=False) == 0, user.pw_name
+
+
+@pytest.mark.skipif(not ISOLATED, reason="network isolation needs root (CI runs as root)")
+def test_network_is_unreachable(graded_samples):
+    """Did every connection fail, and did the test suite's own listener see nobody?"""
+    text = output(graded_samples, "hostile-network")
+    assert "CONNECTED" not in text and text.count("blocked") == 3, text
+    assert graded_samples.connections == []
+
+
+def test_isolation_is_real_in_ci():
+    """In CI (root), does student code really run as another user, without network, files hidden?"""
+    if not os.environ.get("CI"):
+        pytest.skip("checked in CI, where the suite runs as root")
+    who = sandbox.identity("student")
+    assert who.switched and who.network_isolated and who.files_hidden, who.describe()

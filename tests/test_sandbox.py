@@ -1,0 +1,102 @@
+"""Does the sandbox contain a process: time limits per step, bounded output, limits, and no
+symlink tricks on the files it reads back? (Plain Python children: no TensorFlow needed.)"""
+import json
+import os
+import sys
+
+import pytest
+
+from autograder import sandbox
+
+LIMITS = dict(memory_mib=2048, processes=256, output_kib=4)
+
+
+@pytest.fixture(scope="module")
+def who():
+    return sandbox.identity("student")
+
+
+def run(who, code, tmp_path, step_limits=None, **kwargs):
+    os.chmod(tmp_path, 0o777)  # the sandbox user writes its progress file here
+    return sandbox.run([sys.executable, "-c", code], who=who, cwd=str(tmp_path), env={"PATH": os.environ["PATH"]},
+                       step_limits=step_limits or {"total": 30}, progress_file=str(tmp_path / "progress.json"),
+                       **dict(LIMITS, **kwargs))
+
+
+def test_identity_switches_user_when_root(who):
+    """As root, is student code run as the unprivileged sandbox user, without network?"""
+    if os.geteuid() != 0:
+        pytest.skip("only root can switch users; this runs as root in CI")
+    assert who.switched and who.uid != 0 and who.network_isolated, who.describe()
+
+
+def test_step_limit_kills_and_names_the_step(who, tmp_path):
+    """Is a step that overruns its limit killed, with a message naming the step?"""
+    code = ("import json, time\n"
+            "json.dump({'kind': 'epoch', 'label': 'train_vae on epoch 3'}, open('progress.json', 'w'))\n"
+            "while True: time.sleep(0.1)\n")
+    result = run(who, code, tmp_path, step_limits={"epoch": 1.5, "total": 60})
+    assert result.killed == "train_vae on epoch 3 exceeded its limit of 2 s"
+    assert result.seconds < 10
+
+
+def test_total_limit(who, tmp_path):
+    """Is a process that reports no step killed at the stage's total limit?"""
+    result = run(who, "while True: pass", tmp_path, step_limits={"total": 1.5})
+    assert "total limit" in result.killed
+
+
+def test_output_is_bounded(who, tmp_path):
+    """Are megabytes of prints cut to the first and last output_kib KiB, with a note?"""
+    result = run(who, "import sys\nfor i in range(200000): print('line', i)\nprint('THE END')", tmp_path)
+    assert result.returncode == 0 and result.output_dropped > 1_000_000
+    assert result.output.startswith("line 0\n") and result.output.rstrip().endswith("THE END")
+    assert "bytes of output cut" in result.output and len(result.output) < 10_000
+
+
+def test_memory_cap(who, tmp_path):
+    """Does an allocation beyond the address-space cap fail inside the child?"""
+    result = run(who, "x = bytearray(4 << 30)", tmp_path, memory_mib=1024)
+    assert result.returncode != 0 and "MemoryError" in result.output
+
+
+def test_fork_bomb_is_capped_and_cleaned_up(who, tmp_path):
+    """Is a fork bomb stopped at the process cap, and every leftover process killed?"""
+    code = ("import os, time\n"
+            "for _ in range(10000):\n"
+            "    try:\n"
+            "        if os.fork() == 0:\n"
+            "            time.sleep(600); os._exit(0)\n"
+            "    except OSError:\n"
+            "        print('fork refused'); break\n")
+    result = run(who, code, tmp_path, processes=64, step_limits={"total": 20})
+    assert "fork refused" in result.output
+    if who.switched:  # killed; zombies wait for init to reap them
+        assert sandbox.tasks_of(who.uid, include_zombies=False) == 0
+
+
+def test_no_network(who, tmp_path):
+    """Does a connection attempt fail when the network is isolated?"""
+    if not who.network_isolated:
+        pytest.skip("network isolation needs root")
+    code = ("import socket\n"
+            "try:\n"
+            "    socket.create_connection(('1.1.1.1', 80), timeout=3); print('CONNECTED')\n"
+            "except OSError as e:\n"
+            "    print('refused', e)\n")
+    result = run(who, code, tmp_path)
+    assert "refused" in result.output and "CONNECTED" not in result.output
+
+
+def test_read_untrusted_refuses_symlinks_and_huge_files(tmp_path):
+    """Are symlinks (e.g. to a grader file) and oversized files refused when read back?"""
+    secret = tmp_path / "secret"
+    secret.write_text("answer")
+    (tmp_path / "link.json").symlink_to(secret)
+    with pytest.raises(OSError):
+        sandbox.read_untrusted(tmp_path / "link.json")
+    (tmp_path / "big").write_bytes(b"x" * 2048)
+    with pytest.raises(ValueError, match="over the"):
+        sandbox.read_untrusted(tmp_path / "big", max_bytes=1024)
+    (tmp_path / "ok.json").write_text(json.dumps({"a": 1}))
+    assert json.loads(sandbox.read_untrusted(tmp_path / "ok.json")) == {"a": 1}

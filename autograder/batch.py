@@ -116,14 +116,14 @@ def row_of(entry, config):
     except (OSError, ValueError):
         return dict(row, status=f"no results (see {entry.log.name})")
     scores = {t.get("number"): t.get("score", 0) for t in results.get("tests", [])}
-    row.update({number: scores.get(number, "") for number in config.raw["items"]})
+    row.update({number: scores.get(number, "") for number in config.item_numbers(config.parts)})
     failed = any(t.get("name") == "Autograder error" for t in results.get("tests", []))
     row.update(total=results.get("score", 0), status="autograder error" if failed else "graded")
     return row
 
 
 def write_csv(rows, out, config):
-    columns = ["submission", "names", "emails", *config.raw["items"], "total", "status"]
+    columns = ["submission", "names", "emails", *config.item_numbers(config.parts), "total", "status"]  # parts on only
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns, restval="")

@@ -14,7 +14,9 @@ from pathlib import Path
 DEFAULT_PATH = Path(__file__).with_name("config.toml")
 OVERLAY_ENV = "HW6_GRADER_CONFIG"  # path of an overlay, for runs that cannot pass --config
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
-STEP_KINDS = ("import", "check", "epoch", "evaluate", "classify")
+STEP_KINDS = ("import", "check", "epoch", "evaluate", "classify", "part_check", "part_train")
+PART_SECTIONS = {"conv_vae": "10", "latent_tools": "11", "mmd": "12"}  # optional part -> its item section
+GRADUATE_PARTS = {"mmd"}  # graded only for submissions with the 2470student flag
 
 
 class ConfigError(ValueError):
@@ -44,6 +46,20 @@ class Config:
     def sandbox(self):
         return self.raw["sandbox"]
 
+    @property
+    def parts(self):
+        """The optional parts the course turned on, in order (see [parts])."""
+        return [part for part in PART_SECTIONS if self.raw.get("parts", {}).get(part)]
+
+    def active_parts(self, is_2470):
+        """The parts graded for one submission: graduate parts need the 2470student flag."""
+        return [part for part in self.parts if is_2470 or part not in GRADUATE_PARTS]
+
+    def item_numbers(self, parts):
+        """The rubric's item numbers: the core's and those of `parts`."""
+        sections = {PART_SECTIONS[p] for p in parts}
+        return [n for n in self.raw["items"] if part_of(n) is None or n.split(".")[0] in sections]
+
     def item(self, number):
         spec = self.raw["items"].get(number)
         if spec is None:
@@ -61,7 +77,13 @@ class Config:
 
     @property
     def max_score(self):
-        return sum(float(spec["points"]) for spec in self.raw["items"].values())
+        """Points of the core and of every part turned on (graduate parts included)."""
+        return sum(float(self.raw["items"][n]["points"]) for n in self.item_numbers(self.parts))
+
+
+def part_of(number):
+    """The optional part item `number` belongs to, or None for a core item."""
+    return next((part for part, section in PART_SECTIONS.items() if number.split(".")[0] == section), None)
 
 
 def merge(base, overlay):
@@ -92,6 +114,13 @@ def validate(raw, source):
         if spec.get("visibility", "visible") not in VISIBILITIES:
             raise ConfigError(f"{source}: item {number!r} has visibility {spec['visibility']!r}; "
                               f"use one of {sorted(VISIBILITIES)}")
+    for part, on in raw.get("parts", {}).items():
+        if part not in PART_SECTIONS or not isinstance(on, bool):
+            raise ConfigError(f"{source}: [parts] takes {', '.join(PART_SECTIONS)} = true/false, not {part!r}")
+    if any(raw.get("parts", {}).values()):
+        for table in ("part_training", "part_thresholds"):
+            if not isinstance(raw.get(table), dict):
+                raise ConfigError(f"{source}: optional parts are on but [{table}] is missing")
     for name in ("loss_tiers", "accuracy_tiers"):
         tiers = raw["thresholds"].get(name)
         if not tiers or not all(isinstance(t, list) and len(t) == 2 for t in tiers):

@@ -8,11 +8,18 @@ import numpy as np
 CLIP = 1e-7  # Keras clips probabilities to [1e-7, 1 - 1e-7] before the log; so do we
 
 
+CHUNK = 1000  # images per step: float64 temporaries of the whole test set would cost ~400 MB
+
+
 def bce(x, x_hat):
     """Binary cross-entropy per image, summed over pixels. x, x_hat: (N, ...) -> (N,)."""
-    x = np.asarray(x, np.float64).reshape(len(x), -1)
-    p = np.clip(np.asarray(x_hat, np.float64).reshape(len(x), -1), CLIP, 1 - CLIP)
-    return -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=1)
+    x, x_hat = np.asarray(x).reshape(len(x), -1), np.asarray(x_hat).reshape(len(x), -1)
+    out = np.empty(len(x))
+    for start in range(0, len(x), CHUNK):
+        xs = x[start:start + CHUNK].astype(np.float64)
+        p = np.clip(x_hat[start:start + CHUNK].astype(np.float64), CLIP, 1 - CLIP)
+        out[start:start + CHUNK] = -(xs * np.log(p) + (1 - xs) * np.log(1 - p)).sum(axis=1)
+    return out
 
 
 def kl(mu, logvar):

@@ -5,13 +5,14 @@ Stages, in order (a stage runs only when a rubric item first asks for it):
     train-vae   student process: 10 epochs of the student's train_vae, then the test-set export
     train-cvae  the same for the CVAE, plus the generations for item 8
     classify    grader process (trusted code): the pretrained classifier labels the generations
+    parts       student process: the optional parts that are on (see parts.py and harness_parts.py)
 Training is skipped, with a reason, when the quick checks show it cannot succeed.
 """
-import io
 import json
 import os
 import shutil
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,12 +21,13 @@ import numpy as np
 
 from . import elbo, fc_decoder, sandbox
 from .data import find_mnist, load_mnist_arrays
-from .sanitize import SanitizeError, sanitize
+from .sanitize import Sanitized, SanitizeError, sanitize
 from .submission import SubmissionError, new_workspace, open_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DIR = ROOT / "solutions"
 HARNESS = Path(__file__).with_name("harness.py")
+HARNESS_PARTS = Path(__file__).with_name("harness_parts.py")
 STUDENT_MODULES = ("vae.py", "assignment.py")
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
@@ -49,10 +51,15 @@ class Step:
     def arrays(self):
         if not self.arrays_path:
             return {}
-        data = sandbox.read_untrusted(self.arrays_path)
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                return {key: npz[key] for key in npz.files}
+            # Read straight from the file (no copy of its bytes), after checking what the archive
+            # unpacks to: a compressed .npz written by student code could otherwise be a zip bomb.
+            with sandbox.open_untrusted(self.arrays_path) as f:
+                if sum(i.file_size for i in zipfile.ZipFile(f).infolist()) > sandbox.MAX_READ_BYTES:
+                    raise ValueError("the arrays unpack to more than the size cap")
+                f.seek(0)
+                with np.load(f, allow_pickle=False) as npz:
+                    return {key: npz[key] for key in npz.files}
         except Exception as err:
             raise Unavailable(f"the grader could not read the arrays of step {self.name}: {err}") from None
 
@@ -159,12 +166,34 @@ class Grading:
             result = sanitize(reference, transform(reference, name), student, name)
             self.sanitized[name] = result
             (code / name).write_text(result.text)
+        if self.config.parts:
+            self._stage_part_code(reference_dir, transform)
         for extra in self.submission.code_dir.glob("*.py"):  # the student's own helper modules
-            if extra.name not in STUDENT_MODULES and not extra.name.startswith("test_") and not extra.is_symlink():
+            if extra.name not in STUDENT_MODULES and extra.name not in self.sanitized \
+                    and not extra.name.startswith("test_") and not extra.is_symlink():
                 shutil.copyfile(extra, code / extra.name)
         shutil.copyfile(HARNESS, code / HARNESS.name)
+        shutil.copyfile(HARNESS_PARTS, code / HARNESS_PARTS.name)
         for path in code.iterdir():
             os.chmod(path, 0o644)
+
+    def _stage_part_code(self, reference_dir, transform):
+        """The optional parts' files, sanitized per method; a file not handed in grades as the stencil."""
+        from .parts import PART_FILES
+
+        self.broken_parts = {}  # part -> why its file could not be sanitized
+        for name in PART_FILES:
+            reference = (Path(reference_dir) / name).read_text()
+            stencil = transform(reference, name)
+            path = self.submission.file(name)
+            student = path.read_text(errors="replace") if path.is_file() and not path.is_symlink() else stencil
+            try:
+                result = sanitize(reference, stencil, student, name, methods=True)
+            except SanitizeError as err:  # costs only this part: its items report the error
+                self.broken_parts[name[:-3]] = str(err)
+                result = Sanitized(stencil)
+            self.sanitized[name] = result
+            self.path("code", name).write_text(result.text)
 
     def _stage_data(self):
         for folder in ("data", "request"):
@@ -191,12 +220,12 @@ class Grading:
 
     # --- running stages ---------------------------------------------------------------------
 
-    def _request(self, stage, arrays):
+    def _request(self, stage, arrays, extra=None):
         t = self.training_cfg
         request = {"code_dir": str(self.path("code")), "seed": t["seed"], "batch_size": t["batch_size"],
                    "epochs": t["epochs"], "learning_rate": t["learning_rate"], "latent_size": t["latent_size"],
                    "input_size": IMAGE_PIXELS, "train_images": t["train_images"],
-                   "mnist": str(self.path("data", "mnist.npz")), "threads": self.threads}
+                   "mnist": str(self.path("data", "mnist.npz")), "threads": self.threads, **(extra or {})}
         self.path("request", f"{stage}.json").write_text(json.dumps(request))
         np.savez(self.path("request", f"{stage}.npz"), **arrays)
         self._requests[stage] = arrays
@@ -349,12 +378,15 @@ class Grading:
         if decode:
             eps = secret.standard_normal(mu.shape).astype(np.float32)
             z_sample = mu + np.exp(0.5 * logvar) * eps
-            x_hat = decode(z_sample if one_hot is None else np.concatenate([z_sample, one_hot], axis=1))
-            x_hat = np.clip(x_hat.reshape(len(images), -1), 0.0, 1.0)
+            decoder_in = z_sample if one_hot is None else np.concatenate([z_sample, one_hot], axis=1)
         else:
-            x_hat = validated(arrays, prefix + "x_hat", (len(images), IMAGE_PIXELS), 0.0, 1.0)
-        loss = float(elbo.negative_elbo(images / np.float32(255.0), x_hat, mu, logvar).mean())
-        return Measured(loss, decode, note)
+            theirs = validated(arrays, prefix + "x_hat", (len(images), IMAGE_PIXELS), 0.0, 1.0)
+        losses = []
+        for rows in (slice(i, i + elbo.CHUNK) for i in range(0, len(images), elbo.CHUNK)):  # bounded memory
+            x_hat = np.clip(decode(decoder_in[rows]).reshape(-1, IMAGE_PIXELS), 0.0, 1.0) if decode else theirs[rows]
+            losses.append(elbo.negative_elbo(images[rows] / np.float32(255.0), x_hat, mu[rows], logvar[rows]))
+        step.__dict__.pop("arrays", None)  # drop the loaded arrays (cached_property); reread if needed
+        return Measured(float(np.concatenate(losses).mean()), decode, note)
 
     def probe(self, kind):
         """Fixed decoder inputs, (16, Z) or (16, Z + C), to check a rebuilt decoder against."""
@@ -391,8 +423,11 @@ class Grading:
         return float(per_digit.std(axis=1).mean())
 
     def _classify(self):
-        generated = self.generations()
-        folder = self.path("classify")
+        return self.classify_images(self.generations())
+
+    def classify_images(self, generated, tag=""):
+        """Labels (N,) the trusted classifier gives images (N, H * W) in [0, 1]."""
+        folder = self.path("classify" + tag)
         folder.mkdir(mode=0o700, exist_ok=True)  # the grader's own: the sandbox user cannot read it
         np.savez(folder / "in.npz", images=generated.reshape(-1, 1, 28, 28))
         seconds = self._seconds("classify")
@@ -403,12 +438,22 @@ class Grading:
         run = sandbox.run(cmd, who=self.who, cwd=str(ROOT), env=env, step_limits={"total": seconds},
                           memory_mib=sb["memory_mib"], processes=sb["processes"], output_kib=sb["output_kib"],
                           rss_limit_mib=sb["rss_mib"], trusted=True)
-        self.log(f"[classify] {run.seconds:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB, exit {run.returncode}")
+        self.log(f"[classify{tag}] {run.seconds:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB, exit {run.returncode}")
         if run.returncode != 0:
             self.log(run.output)
             raise RuntimeError(f"the classifier failed (exit {run.returncode}): {run.output.strip()[-500:]}")
         with np.load(folder / "out.npz", allow_pickle=False) as out:
             return np.asarray(out["labels"])
+
+    @cached_property
+    def active_parts(self):
+        """The optional parts graded for this submission (graduate ones need the flag)."""
+        return self.config.active_parts(self.submission is not None and self.submission.is_2470)
+
+    def parts(self):
+        """The outcome of the optional parts' stage (run once, when a part's item first asks)."""
+        from . import parts
+        return self.once("parts", lambda: parts.run(self))
 
     def _training_blocker(self, kind):
         """Why full training of `kind` would be pointless, or None."""

@@ -1,6 +1,6 @@
 """Run one grading stage of a student's code. This file runs INSIDE the sandboxed process.
 
-    python harness.py STAGE REQUEST_DIR OUT_DIR      # STAGE: checks | train-vae | train-cvae
+    python harness.py STAGE REQUEST_DIR OUT_DIR      # STAGE: checks | train-vae | train-cvae | parts
 
 It is standalone on purpose: the sandbox user cannot read the autograder package, so this file
 imports only the standard library, NumPy, TensorFlow and the student's (sanitized) modules.
@@ -23,7 +23,7 @@ import traceback
 
 import numpy as np
 
-STUDENT_FILES = ("vae.py", "assignment.py")
+STUDENT_FILES = ("vae.py", "assignment.py", "conv_vae.py", "latent_tools.py", "mmd.py")  # frames shown in errors
 NUM_CLASSES = 10  # C
 IMPORT_LABEL = "importing vae.py and assignment.py"
 
@@ -370,6 +370,9 @@ def main(argv):
         stage_checks(stage)
     elif name in ("train-vae", "train-cvae"):
         stage_train(stage, conditional=name == "train-cvae")
+    elif name == "parts":  # the optional parts, in their own file (copied beside this one)
+        from harness_parts import stage_parts
+        stage_parts(stage)
     else:
         raise SystemExit(f"unknown stage {name!r}")
     stage.progress("done", "done")

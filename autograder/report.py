@@ -29,13 +29,18 @@ def staff_log(message):
     print(message, file=sys.__stdout__, flush=True)
 
 
-def load_rubric(config):
-    """The rubric's tests in order, each given its points and visibility from the config."""
+def load_rubric(config, parts=()):
+    """The rubric's tests in order, each given its points and visibility from the config.
+
+    parts: the optional parts graded; a part's module (its PART) is left out otherwise.
+    """
     suite = unittest.TestSuite()
     loader = unittest.TestLoader()
     loader.sortTestMethodsUsing = None  # keep the order tests are written in
     for name in rubric.MODULES:
         module = importlib.import_module(f"{rubric.__name__}.{name}")
+        if getattr(module, "PART", None) not in (None, *parts):
+            continue
         for test in _flatten(loader.loadTestsFromModule(module)):
             if hasattr(getattr(type(test), test._testMethodName), "__rubric_item__"):
                 rubric.configure(test, config)
@@ -109,7 +114,8 @@ def grade(submission_path, config, results_path, mnist=None):
         grading = Grading(config, submission_path, mnist=mnist, log=staff_log)
         rubric.GRADING = grading
         stream = io.StringIO()
-        JSONTestRunner(stream=stream, failure_prefix="", stdout_visibility="hidden").run(load_rubric(config))
+        JSONTestRunner(stream=stream, failure_prefix="", stdout_visibility="hidden").run(
+            load_rubric(config, grading.active_parts))
         results = json.loads(stream.getvalue())
         results["output"] = summary(grading)
     except BaseException:  # noqa: BLE001 - a grader failure must still produce results.json

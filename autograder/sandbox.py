@@ -363,15 +363,22 @@ def read_progress(path):
         return None
 
 
-def read_untrusted(path, max_bytes=MAX_READ_BYTES):
-    """Bytes of a file the student process wrote: a regular file, no symlink, size-capped."""
+def open_untrusted(path, max_bytes=MAX_READ_BYTES):
+    """A file the student process wrote, opened for reading: a regular file, no symlink, size-capped."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
+    f = os.fdopen(fd, "rb")
+    info = os.fstat(f.fileno())
+    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+        f.close()
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{os.path.basename(path)} is not a regular file")
-        if info.st_size > max_bytes:
-            raise ValueError(f"{os.path.basename(path)} is {info.st_size:,} bytes, over the {max_bytes:,} cap")
+        raise ValueError(f"{os.path.basename(path)} is {info.st_size:,} bytes, over the {max_bytes:,} cap")
+    return f
+
+
+def read_untrusted(path, max_bytes=MAX_READ_BYTES):
+    """Bytes of a file the student process wrote (see open_untrusted)."""
+    with open_untrusted(path, max_bytes) as f:
         return f.read(max_bytes + 1)[:max_bytes]
 
 

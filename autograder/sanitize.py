@@ -6,8 +6,14 @@ rebuilds the file from the reference, puts the student's versions of their own d
 place, keeps the student's extra imports and helpers, and drops anything that redefines or
 patches a given name. A submission written against the original Keras-2 stencil thus gets
 the Keras-3 bce_function and helpers, and `def reparametrize` is accepted for reparameterize.
+
+The optional parts' files (conv_vae.py, ...) are sanitized with methods=True: there a class
+with a TODO is rebuilt from the reference too, and the student owns only its methods that
+hold a TODO (ConvVAE.train_step, not the given ConvVAE.encode).
 """
 import ast
+import re
+import textwrap
 from dataclasses import dataclass, field
 
 ALIASES = {"reparameterize": "reparametrize"}  # the original stencil's spelling
@@ -82,6 +88,49 @@ def owned_names(reference_text):
             if defined_name(node) and "# TODO (" in segment(lines, node)}
 
 
+def owned_methods(class_node, lines):
+    """Names of a reference class's methods that contain a TODO banner."""
+    return {defined_name(n) for n in class_node.body if defined_name(n) and "# TODO (" in segment(lines, n)}
+
+
+def reindented(source, indent):
+    """A method's source moved to the class body's indentation (students' editors differ)."""
+    return textwrap.indent(textwrap.dedent(source), indent)
+
+
+def merge_class(ref_node, ref_lines, student_node, student_lines, stencil_node, stencil_lines, result):
+    """The reference class, with the student's TODO methods (else the stencil's) and extra methods."""
+    name, owned = ref_node.name, owned_methods(ref_node, ref_lines)
+    mine = {defined_name(n): n for n in getattr(student_node, "body", []) if defined_name(n)}
+    stubs = {defined_name(n): n for n in stencil_node.body if defined_name(n)}
+    start = min([d.lineno for d in ref_node.decorator_list] + [ref_node.lineno]) - 1
+    out, cursor = [], start
+    for node in ref_node.body:
+        method = defined_name(node)
+        if method is None:
+            continue
+        first = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
+        indent = re.match(r"[ \t]*", ref_lines[first]).group()
+        if method in owned:
+            source = segment(student_lines, mine[method]) if method in mine else segment(stencil_lines, stubs[method])
+            if method not in mine:
+                result.missing.append(f"{name}.{method}")
+        else:
+            source = segment(ref_lines, node)
+            if method in mine and without_docstrings(mine[method]) != without_docstrings(node):
+                result.restored.append(f"{name}.{method}")
+        out.extend(ref_lines[cursor:first])
+        out.append(reindented(source, indent).rstrip("\n") + "\n")
+        cursor = node.end_lineno
+    out.extend(ref_lines[cursor:ref_node.end_lineno])
+    given = {defined_name(n) for n in ref_node.body}
+    for method, node in mine.items():  # the student's own helper methods
+        if method not in given:
+            indent = re.match(r"[ \t]*", ref_lines[ref_node.body[-1].lineno - 1]).group()
+            out.append("\n" + reindented(segment(student_lines, node), indent).rstrip("\n") + "\n")
+    return "".join(out)
+
+
 def parse_student(text, filename):
     try:
         return ast.parse(text, filename=filename)
@@ -92,8 +141,11 @@ def parse_student(text, filename):
         raise SanitizeError(f"{filename} cannot be parsed: {err}") from None
 
 
-def sanitize(reference_text, stencil_text, student_text, filename):
-    """The graded version of one file: the reference's given code with the student's own parts."""
+def sanitize(reference_text, stencil_text, student_text, filename, methods=False):
+    """The graded version of one file: the reference's given code with the student's own parts.
+
+    methods=True: owned classes keep the reference's given methods (see the module docstring).
+    """
     owned = owned_names(reference_text)
     ref_tree, ref_lines = ast.parse(reference_text), reference_text.splitlines(keepends=True)
     stencil_tree, stencil_lines = ast.parse(stencil_text), stencil_text.splitlines(keepends=True)
@@ -142,7 +194,13 @@ def sanitize(reference_text, stencil_text, student_text, filename):
         if not extras_placed:  # the student's imports and helpers go before their first definition
             out.extend(piece.rstrip("\n") + "\n\n\n" for piece in extras)
             extras_placed = True
-        if name in student_defs:
+        if methods and isinstance(node, ast.ClassDef):
+            stub = next(n for n in stencil_tree.body if defined_name(n) == name)
+            mine = student_defs.get(name) if isinstance(student_defs.get(name), ast.ClassDef) else None
+            if mine is None:
+                result.missing.append(name)
+            source = merge_class(node, ref_lines, mine, lines, stub, stencil_lines, result)
+        elif name in student_defs:
             source = segment(lines, student_defs[name])
             if name in renamed:  # keep the alias's body under the name the grader calls
                 source = source.replace(f"def {ALIASES[name]}(", f"def {name}(", 1)

@@ -2,7 +2,7 @@
 setting, the reference's per-epoch training loss, its test loss after the run, its seconds per
 epoch, and (for the CVAE) the classifier's accuracy on its generations.
 
-    .venv/bin/python bench/calibrate.py                        # the default: batch 256, lr 1e-3
+    .venv/bin/python bench/calibrate.py                        # the default: batch 128, lr 1e-3
     .venv/bin/python bench/calibrate.py --batch 512 --lr 1e-3 --seeds 0 1 2
 
 It trains with the reference's own eager train_vae (a GradientTape per batch, as students
@@ -56,7 +56,7 @@ def run(batch, lr, epochs, seed, conditional, data, classifier):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, nargs="+", default=[256])
+    parser.add_argument("--batch", type=int, nargs="+", default=[128])
     parser.add_argument("--lr", type=float, nargs="+", default=[1e-3])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])

@@ -57,3 +57,16 @@ def test_packed_zip_grades(tmp_path):
     scores = item_scores(results)
     assert scores["1.1"] == 3 and scores["5.1"] == 6 and scores["9.1"] == 5
     assert "Found the 2470student flag" in next(t["output"] for t in results["tests"] if t["number"] == "9.2")
+
+
+def test_blank_optional_parts_do_not_warn(tmp_path):
+    """Only the core's results must be filled in: blanks in the optional parts' section are fine."""
+    samples.materialize("reference", tmp_path)
+    hw6 = tmp_path / "hw6"
+    template = (ROOT / "hw6" / "README.md").read_text()
+    core, parts = template.split("## Optional parts")
+    (hw6 / "README.md").write_text(core.replace(": ___", ": 107.1") + "## Optional parts" + parts)
+    assert "___" in parts
+    assert "README.md still has blanks" not in pack(hw6, "--skip-checks").stdout
+    (hw6 / "README.md").write_text(template)
+    assert "README.md still has blanks" in pack(hw6, "--skip-checks").stdout

@@ -14,6 +14,7 @@ from ..grading import Unavailable
 MODULES = [
     "test_1_layout", "test_2_reparameterize", "test_3_loss_function", "test_4_forward",
     "test_5_train_vae", "test_6_7_training", "test_8_generation", "test_9_handin",
+    "test_10_conv_vae", "test_11_latent_tools", "test_12_mmd",  # optional parts: each has PART
 ]
 GRADING = None  # the current submission's Grading, set by the runner
 
@@ -64,6 +65,10 @@ class RubricTest(unittest.TestCase):
             return stage.require(step)
         except Unavailable as why:
             self.fail(f"{context}: {why}" if context else str(why))
+
+    def part_step(self, step):
+        """The successful record of `step` in the optional parts' stage, or fail with its error."""
+        return self.check_step(self.evidence(self.grading.parts), step)
 
     def array(self, arrays, key, shape=None, lo=None, hi=None, what=None):
         """arrays[key] as float64, failing with expected-versus-got on shape, NaN/inf or range."""

@@ -5,6 +5,8 @@ Each folder here holds a sample.toml:
     description = "reparameterize uses exp(logvar) as the standard deviation"
     base = "solutions"            # start from solutions/ (with its README) or "stencil" (hw6/)
     config = "limits.toml"        # optional: a config overlay in this folder, e.g. short limits
+    with_parts = true             # optional: also hand in the optional parts' files (conv_vae.py, ...)
+    compare = "parts"             # optional: check only the optional parts' items (see below)
     [[edits]]                     # text replacements; each `old` must occur exactly once
     file = "vae.py"
     old = "tf.exp(0.5 * logvar)"
@@ -12,8 +14,15 @@ Each folder here holds a sample.toml:
     [expected]                    # items that do not get full marks, and what they get
     "2.3" = 0
 
-plus, optionally, files/ whose contents are copied over the result (hostile code, READMEs).
+plus, optionally, files/ whose contents are copied over the result (hostile code, READMEs, the
+2470student flag as files/code/2470student).
 Materialized, a sample has the handout's layout: hw6/code/{vae.py,assignment.py}, hw6/README.md.
+
+Which items a sample is checked on: those of its config (default + overlay): the core's, plus
+those of each optional part the overlay turns on ([parts]), graduate parts only if the sample has
+the 2470student flag. Items of parts that are off must be absent from its results. The parts
+overlays (parts*.toml) shorten the core's training to keep CI short, so items 6-8 then score 0
+for every sample; their samples say compare = "parts", and only their part items are compared.
 
     python -m autograder.samples                  # list the samples
     python -m autograder.samples write NAME DEST  # materialize one
@@ -23,6 +32,7 @@ import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+PART_FILES = ("conv_vae.py", "latent_tools.py", "mmd.py")
 ROOT = HERE.parent.parent
 
 
@@ -38,13 +48,40 @@ def spec(name):
 def config_overlay(name):
     """Path of the sample's config overlay, or None."""
     overlay = spec(name).get("config")
-    return HERE / name / overlay if overlay else None
+    return (HERE / name / overlay).resolve() if overlay else None  # resolved: samples sharing one are graded together
 
 
-def expected_scores(name, config):
-    """{item: expected score} for every item of the config; full marks unless listed."""
-    expected = {number: float(item["points"]) for number, item in config.raw["items"].items()}
-    expected.update({number: float(score) for number, score in spec(name).get("expected", {}).items()})
+def has_flag(name):
+    return (HERE / name / "files" / "code" / "2470student").is_file()
+
+
+def compares_all(name):
+    """Whether every item is checked (else only the optional parts' items, compare = "parts")."""
+    return spec(name).get("compare", "all") == "all"
+
+
+def sample_config(name):
+    """The config the sample is graded with: the default, overlaid by its own overlay."""
+    from ..config import load_config
+    return load_config(config_overlay(name))
+
+
+def expected_scores(name, config=None):
+    """{item: expected score} for every item the sample is checked on; full marks unless listed.
+
+    config is ignored when the sample has an overlay (its items depend on the overlay's [parts]).
+    """
+    from ..config import part_of
+    config = sample_config(name) if config is None or config_overlay(name) else config
+    numbers = config.item_numbers(config.active_parts(has_flag(name)))
+    if not compares_all(name):
+        numbers = [n for n in numbers if part_of(n)]
+    expected = {number: float(config.raw["items"][number]["points"]) for number in numbers}
+    listed = {number: float(score) for number, score in spec(name).get("expected", {}).items()}
+    unknown = set(listed) - set(expected)
+    if unknown:
+        raise ValueError(f"sample {name}: expected scores for items it is not checked on: {sorted(unknown)}")
+    expected.update(listed)
     return expected
 
 
@@ -53,12 +90,13 @@ def materialize(name, dest):
     sample, dest = spec(name), Path(dest)
     code = dest / "hw6" / "code"
     code.mkdir(parents=True, exist_ok=True)
+    files = ("vae.py", "assignment.py") + (PART_FILES if sample.get("with_parts") else ())
     if sample["base"] == "solutions":
-        for path in ("vae.py", "assignment.py"):
+        for path in files:
             shutil.copyfile(ROOT / "solutions" / path, code / path)
         shutil.copyfile(ROOT / "solutions" / "README.md", dest / "hw6" / "README.md")
     elif sample["base"] == "stencil":
-        for path in ("vae.py", "assignment.py"):
+        for path in files:
             shutil.copyfile(ROOT / "hw6" / "code" / path, code / path)
         shutil.copyfile(ROOT / "hw6" / "README.md", dest / "hw6" / "README.md")
     else:

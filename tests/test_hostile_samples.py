@@ -52,7 +52,7 @@ def test_nan_and_wrong_types_are_explained(graded_samples):
     """Are NaN losses and wrong return types reported as such, with expected versus got?"""
     assert "finite scalar" in output(graded_samples, "hostile-nan-loss", "3.1")
     assert "nan" in output(graded_samples, "hostile-nan-loss", "6.1").lower()
-    assert "expected shape (7, 15), got (15, 7)" in output(graded_samples, "hostile-wrong-types", "2.1")
+    assert "expected z of shape (7, 15), got (15, 7)" in output(graded_samples, "hostile-wrong-types", "2.1")
     assert "must return (x_hat, mu, logvar)" in output(graded_samples, "hostile-wrong-types", "4.1")
     assert "expected a scalar (shape ()), got shape (8,)" in output(graded_samples, "hostile-wrong-types", "3.1").lower()
 

@@ -69,7 +69,8 @@ def main(argv=None):
     grade = commands.add_parser("grade", help="grade one submission (folder or .zip) locally")
     grade.add_argument("path", help="a folder or .zip holding hw6/code/{vae.py,assignment.py}")
     grade.add_argument("--results", default="results.json", help="where to write results.json")
-    grade.add_argument("--threads", type=int, default=None, help="TensorFlow threads per process (default: all CPUs)")
+    grade.add_argument("--threads", type=int, default=None,
+                       help="TensorFlow threads per process (default: the CPUs available, within a container's CPU quota)")
     grade.add_argument("--sandbox-user", default=None, help="user that runs student code when root (default: student)")
     grade.set_defaults(run=grade_command)
 

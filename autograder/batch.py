@@ -14,7 +14,6 @@ Each grader claims its own sandbox user (student, student1, ...; see sandbox.cla
 """
 import csv
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import yaml
 from tqdm import tqdm
+
+from . import cpus
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = "submission_metadata.yml"
@@ -95,7 +96,7 @@ def grade_all(src, out, config, jobs=1, force=False, overlay=None, mnist=None):
     entries = discover(src)
     todo = [e for e in entries if force or not e.results.exists()]
     jobs = max(1, min(jobs, len(todo) or 1))
-    threads = max(1, len(os.sched_getaffinity(0)) // jobs)
+    threads = max(1, cpus.available() // jobs)
     if len(todo) < len(entries):
         print(f"Skipping {len(entries) - len(todo)} already graded (use --force to regrade).")
     with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="submission") as bar:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import elbo, fc_decoder, sandbox
+from . import cpus, elbo, fc_decoder, sandbox
 from .data import find_mnist, load_mnist_arrays
 from .sanitize import Sanitized, SanitizeError, sanitize
 from .submission import SubmissionError, new_workspace, open_submission
@@ -239,7 +239,7 @@ class Grading:
     @cached_property
     def threads(self):
         configured = int(self.config.sandbox["threads"])
-        return configured or len(os.sched_getaffinity(0))
+        return configured or cpus.available()
 
     def _env(self):
         home = str(self.path("home"))

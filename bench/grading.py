@@ -83,7 +83,8 @@ class ControlGroup:
             limits = {self.dirs[0] / "memory.limit_in_bytes": memory_bytes,
                       self.dirs[1] / "cpu.cfs_period_us": 100_000,
                       self.dirs[1] / "cpu.cfs_quota_us": int(cpus * 100_000)}
-            self.peak_file, self.events = self.dirs[0] / "memory.max_usage_in_bytes", self.dirs[0] / "memory.oom_control"
+            self.peak_file = self.dirs[0] / "memory.max_usage_in_bytes"
+            self.events = self.dirs[0] / "memory.oom_control"
         elif {"memory", "cpu"} <= set((v2 / "cgroup.controllers").read_text().split()):
             self.dirs = [v2 / name]
             limits = {self.dirs[0] / "memory.max": memory_bytes, self.dirs[0] / "memory.swap.max": 0,

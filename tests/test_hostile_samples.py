@@ -48,6 +48,14 @@ def test_train_loop_is_stopped_per_epoch(graded_samples):
     assert "train_vae on epoch 1 exceeded its limit of 30 s" in text, text
 
 
+def test_shrunken_bce_is_restored_and_reported(graded_samples):
+    """Is an edited bce_function replaced by the handout's before grading, and does the output say so?"""
+    results = graded_samples["hostile-shrink-bce"]
+    assert "restored the handout's version of bce_function" in results["output"]
+    item = next(t for t in results["tests"] if t.get("number") == "3.2")
+    assert item["score"] == item["max_score"], item["output"]
+
+
 def test_nan_and_wrong_types_are_explained(graded_samples):
     """Are NaN losses and wrong return types reported as such, with expected versus got?"""
     assert "finite scalar" in output(graded_samples, "hostile-nan-loss", "3.1")

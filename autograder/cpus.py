@@ -2,8 +2,8 @@
 
 Containers (Docker's --cpus, Gradescope's 1/2 vCPU) limit CPU time with a quota while still
 showing every core of the host. TensorFlow sized by the core count then runs more threads than
-it has CPU time for: grading the reference at 1/2 CPU took 1,138 s with 2 threads and 815 s with
-1 (bench/grading.py --only 5).
+it has CPU time for: grading the reference at 1/2 CPU took 1,138 s with 2 threads and 815-888 s
+with 1 (bench/grading.py --only 5, separate runs).
 """
 import math
 import os
@@ -46,7 +46,8 @@ def cpu_quota(root=CGROUP_ROOT, proc_cgroup=None):
         proc_cgroup = proc_cgroup if proc_cgroup is not None else Path("/proc/self/cgroup").read_text()
     except OSError:
         return None
-    quotas = [q for folder, v2 in _candidate_dirs(proc_cgroup, root) if (q := _quota(folder, v2))]
+    folders = dict.fromkeys(_candidate_dirs(proc_cgroup, root))  # each folder read once
+    quotas = [q for folder, v2 in folders if (q := _quota(folder, v2))]
     return min(quotas) if quotas else None
 
 

@@ -61,15 +61,22 @@ def timed(cmd, **kwargs):
     return time.perf_counter() - start, peak, proc
 
 
-def grade(prefix=()):
+def grade(prefix=(), check=True, **run_kwargs):
+    """Grade the reference: (seconds, [(stage, seconds, peak MiB)], "Total: x / y", process)."""
     out = Path(tempfile.mkdtemp()) / "results.json"
-    seconds, _, proc = timed([*prefix, sys.executable, "-m", "autograder", "grade", "solutions", "--results", str(out)])
-    if proc.returncode != 0:
+    seconds, _, proc = timed([*prefix, sys.executable, "-m", "autograder", "grade", "solutions", "--results", str(out)],
+                             **run_kwargs)
+    shutil.rmtree(out.parent, ignore_errors=True)
+    if check and proc.returncode != 0:
         sys.exit(proc.stdout[-3000:] + proc.stderr[-3000:])
     stages = re.findall(r"^\[(\S+)\] ([\d.]+) s, peak RSS (\d+) MiB", proc.stdout, flags=re.M)
     total = re.search(r"Total: ([\d.]+) / ([\d.]+)", proc.stdout)
-    shutil.rmtree(out.parent)
-    return seconds, stages, total.group(0) if total else "?"
+    return seconds, stages, total.group(0) if total else "no total", proc
+
+
+def print_stages(stages):
+    for stage, seconds, rss in stages:
+        print(f"   {stage:12} {float(seconds):7.1f} s   peak RSS {int(rss):5d} MiB")
 
 
 class ControlGroup:
@@ -126,23 +133,17 @@ def gradescope_container():
     except OSError:
         print("   (could not drop the page cache: libraries already cached are not charged to the group)")
     try:
-        out = Path(tempfile.mkdtemp()) / "results.json"
-        seconds, _, proc = timed([sys.executable, "-m", "autograder", "grade", "solutions", "--results", str(out)],
-                                 preexec_fn=group.join)
+        seconds, stages, total, proc = grade(check=False, preexec_fn=group.join)
         peak, ooms = group.report()
     finally:
         group.remove()
-    total = re.search(r"Total: ([\d.]+) / ([\d.]+)", proc.stdout)
-    failed = [line for line in proc.stdout.splitlines() if "exceeded" in line or "killed" in line.lower()]
     print(f"\n5. Grading in an emulated Gradescope default container ({GRADESCOPE_MEMORY_MB} MB, 1/2 CPU): "
           f"{seconds:.0f} s ({seconds / GRADESCOPE_TIMEOUT_S:.2f}x the {GRADESCOPE_TIMEOUT_S} s timeout), "
-          f"exit {proc.returncode}, {total.group(0) if total else 'no total'}")
+          f"exit {proc.returncode}, {total}")
     print(f"   memory charged to the container at its peak: {peak:.0f} MiB; OOM kills: {ooms}")
-    for stage, secs, rss in re.findall(r"^\[(\S+)\] ([\d.]+) s, peak RSS (\d+) MiB", proc.stdout, flags=re.M):
-        print(f"   {stage:12} {float(secs):7.1f} s   peak RSS {int(rss):5d} MiB")
-    for line in failed[:10]:
+    print_stages(stages)
+    for line in [line for line in proc.stdout.splitlines() if "exceeded" in line or "killed" in line.lower()][:10]:
         print(f"   {line.strip()}")
-    shutil.rmtree(out.parent, ignore_errors=True)
 
 
 def main():
@@ -155,10 +156,9 @@ def main():
     print(f"CPUs available: {len(os.sched_getaffinity(0))}")
     if args.only == 5:
         return gradescope_container()
-    graded_s, stages, total = grade()
+    graded_s, stages, total, _ = grade()
     print(f"\n1. Grading the reference end to end: {graded_s:.0f} s ({total})")
-    for stage, seconds, rss in stages:
-        print(f"   {stage:12} {float(seconds):7.1f} s   peak RSS {int(rss):5d} MiB")
+    print_stages(stages)
 
     bare_s, bare_rss, proc = timed([sys.executable, "-c", BARE_LOOP.format(solutions=str(ROOT / "solutions"))], env=env)
     if proc.returncode != 0:
@@ -169,7 +169,7 @@ def main():
     print(f"   Grader overhead: {graded_s / bare_s:.2f}x the bare loop's wall time (goal: <= 1.15)")
 
     if not args.skip_pinned and shutil.which("taskset"):
-        pinned_s, _, _ = grade(prefix=("taskset", "-c", "0"))
+        pinned_s, *_ = grade(prefix=("taskset", "-c", "0"))
         print(f"\n3. Grading pinned to 1 core: {pinned_s:.0f} s ({pinned_s / graded_s:.2f}x the 2-core run); "
               f"Gradescope's default timeout is {GRADESCOPE_TIMEOUT_S} s at 1/2 vCPU")
 

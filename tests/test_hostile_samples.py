@@ -1,9 +1,10 @@
 """Does every hostile or broken submission end in a valid results.json, with the right items at
 zero, a message that says what happened, and the grader itself untouched?
 
-The samples are graded in conftest.graded_samples (short step limits, autograder/samples/
-short-limits.toml); their expected scores are checked by test_grader_samples.py. The checks
-that depend on root (a separate user, no network, hidden files) run in CI, which runs as root.
+The samples are graded in conftest.graded_samples with autograder/samples/short-limits.toml
+(short step limits and short training); their expected scores are checked by
+test_grader_samples.py. The checks that depend on root (a separate user, no network, hidden
+files) run in CI, which runs as root.
 """
 import json
 import os
@@ -43,7 +44,7 @@ def test_memory_hog_is_stopped(graded_samples):
 
 
 def test_train_loop_is_stopped_per_epoch(graded_samples):
-    """Is train_vae stopped on its first full epoch with the per-epoch limit's message?"""
+    """Is train_vae stopped on its first epoch with the per-epoch limit's message?"""
     text = output(graded_samples, "hostile-train-loop", "6.1")
     assert "train_vae on epoch 1 exceeded its limit of 30 s" in text, text
 

@@ -121,6 +121,8 @@ def validate(raw, source):
         for table in ("part_training", "part_thresholds"):
             if not isinstance(raw.get(table), dict):
                 raise ConfigError(f"{source}: optional parts are on but [{table}] is missing")
+    if raw["training"].get("compile", "auto") not in ("auto", "never"):
+        raise ConfigError(f"{source}: training.compile must be \"auto\" or \"never\"")
     for name in ("loss_tiers", "accuracy_tiers"):
         tiers = raw["thresholds"].get(name)
         if not tiers or not all(isinstance(t, list) and len(t) == 2 for t in tiers):

@@ -9,6 +9,7 @@ Stages, in order (a stage runs only when a rubric item first asks for it):
 Training is skipped, with a reason, when the quick checks show it cannot succeed.
 """
 import json
+import math
 import os
 import shutil
 import sys
@@ -27,8 +28,9 @@ from .submission import SubmissionError, new_workspace, open_submission
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DIR = ROOT / "solutions"
 HARNESS = Path(__file__).with_name("harness.py")
-HARNESS_PARTS = Path(__file__).with_name("harness_parts.py")
+HARNESS_FILES = ("harness.py", "harness_parts.py", "harness_compile.py")  # what runs in the sandbox
 STUDENT_MODULES = ("vae.py", "assignment.py")
+GIVEN_MODULES = ("speedups.py",)  # whole files of given code: always the reference's
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 EVAL_IMAGES = 500  # held-out images for item 5's before/after loss
@@ -127,6 +129,52 @@ def validated(arrays, key, shape, lo=None, hi=None):
     return value
 
 
+def log_training(log, stage, steps):
+    """Staff log: how the stage ran the student's code, and each epoch's loss, time and memory."""
+    build = steps.get("build")
+    if not build or not build.ok:
+        return
+    compiled = build.values.get("compiled") or {}
+    log(f"[{stage}] model call: {compiled.get('call', '?')}; loss_function: {compiled.get('loss', '?')}")
+    batches, events = build.values.get("batches") or 1, []
+    for name, step in steps.items():
+        if name.startswith("epoch_") and step.ok:
+            v = step.values
+            log(f"[{stage}] epoch {v.get('epoch')}: loss {float(v.get('returned', math.nan)) / batches:.2f} per image, "
+                f"{float(v.get('seconds', 0)):.1f} s, RSS {float(v.get('rss_mib', 0)):.0f} MiB")
+            events = v.get("compile_events") or events
+    for event in events:
+        log(f"[{stage}] fell back to eager code: {event}")
+
+
+def divergence(epochs, batches, given_optimizer):
+    """Why training stopped at a non-finite loss: the epoch, the last finite loss, and the likely
+    causes the grader can see (epochs: the epoch records up to and including the failed one)."""
+    bad, good = epochs[-1], epochs[:-1]
+    lines = [f"Your train_vae's loss became {bad['returned']} in epoch {bad['epoch']}"
+             + (f"; the last finite loss was {float(good[-1]['returned']) / batches:.1f} per image, in epoch "
+                f"{good[-1]['epoch']}." if good else ", the first epoch.")]
+    used = [set(e.get("optimizer_steps") or {}) for e in epochs]
+    causes = []
+    if len(used) > 1 and all(a and b and not a & b for a, b in zip(used, used[1:])):
+        causes.append("train_vae makes a new optimizer in every call: Adam's state resets every epoch, and a "
+                      "fresh Adam's first steps are large. Use model.optimizer.")
+    elif used[-1] and str(given_optimizer) not in used[-1]:
+        causes.append("train_vae steps its own optimizer, not model.optimizer.")
+    logvar = good[-1].get("logvar_range") if good else None
+    if logvar and logvar[1] > 10:
+        causes.append(f"after epoch {good[-1]['epoch']}, logvar reached {logvar[1]:.1f} on test images, so "
+                      f"exp(logvar) = {math.exp(min(logvar[1], 700)):.3g}; float32 overflows above exp(88). "
+                      "Check the logvar head and where exp(logvar) is used.")
+    if causes:
+        lines.append("Likely causes the grader can see: " + " ".join(causes))
+    else:
+        lines.append("The grader saw one optimizer throughout" + (
+            f" and logvar within [{logvar[0]:.1f}, {logvar[1]:.1f}]" if logvar else "")
+            + ": look for a log of 0, a division by zero or a NaN in loss_function.")
+    return " ".join(lines)
+
+
 class Grading:
     """One submission's grading: its workspace, its stages' outcomes, and what they mean."""
 
@@ -169,11 +217,13 @@ class Grading:
         if self.config.parts:
             self._stage_part_code(reference_dir, transform)
         for extra in self.submission.code_dir.glob("*.py"):  # the student's own helper modules
-            if extra.name not in STUDENT_MODULES and extra.name not in self.sanitized \
+            if extra.name not in STUDENT_MODULES + GIVEN_MODULES and extra.name not in self.sanitized \
                     and not extra.name.startswith("test_") and not extra.is_symlink():
                 shutil.copyfile(extra, code / extra.name)
-        shutil.copyfile(HARNESS, code / HARNESS.name)
-        shutil.copyfile(HARNESS_PARTS, code / HARNESS_PARTS.name)
+        for name in GIVEN_MODULES:
+            shutil.copyfile(Path(reference_dir) / name, code / name)
+        for name in HARNESS_FILES:
+            shutil.copyfile(HARNESS.with_name(name), code / name)
         for path in code.iterdir():
             os.chmod(path, 0o644)
 
@@ -225,7 +275,8 @@ class Grading:
         request = {"code_dir": str(self.path("code")), "seed": t["seed"], "batch_size": t["batch_size"],
                    "epochs": t["epochs"], "learning_rate": t["learning_rate"], "latent_size": t["latent_size"],
                    "input_size": IMAGE_PIXELS, "train_images": t["train_images"],
-                   "mnist": str(self.path("data", "mnist.npz")), "threads": self.threads, **(extra or {})}
+                   "mnist": str(self.path("data", "mnist.npz")), "threads": self.threads,
+                   "compile": t.get("compile", "auto"), **(extra or {})}
         self.path("request", f"{stage}.json").write_text(json.dumps(request))
         np.savez(self.path("request", f"{stage}.npz"), **arrays)
         self._requests[stage] = arrays
@@ -334,6 +385,7 @@ class Grading:
         limits = {"import": self._seconds("import"), "step": self._seconds("evaluate"), "epoch": self._seconds("epoch")}
         total = limits["import"] + 3 * limits["step"] + t["epochs"] * limits["epoch"]  # build, epochs, evaluate, generate
         run, steps = self._run_stage(stage, limits, total)
+        log_training(self.log, stage, steps)
         return StageOutcome(stage, run, steps)
 
     def evaluation(self, kind):
@@ -342,8 +394,13 @@ class Grading:
 
     def _evaluate(self, kind):
         outcome = self.training(kind)
-        batches = outcome.require("build").values.get("batches") or 1
-        epochs = [outcome.require(f"epoch_{e}").values for e in range(1, int(self.training_cfg["epochs"]) + 1)]
+        build = outcome.require("build")
+        batches = build.values.get("batches") or 1
+        epochs = []
+        for e in range(1, int(self.training_cfg["epochs"]) + 1):
+            epochs.append(outcome.require(f"epoch_{e}").values)
+            if not math.isfinite(float(epochs[-1]["returned"])):
+                raise Unavailable(divergence(epochs, batches, build.values.get("given_optimizer")))
         step = outcome.require("evaluate")
         (_, _), (x_test, y_test) = self.mnist_arrays
         measured = self.measure(step, x_test, y_test, kind, secret=self.rng(f"secret-test-{kind}"))

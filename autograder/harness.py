@@ -12,6 +12,7 @@ Outputs, written as each step finishes so that a stage killed midway still repor
     OUT_DIR/STAGE.STEP.npz   that step's arrays
     OUT_DIR/progress.json    the step now running; the grader times each one against its limit
 """
+import collections
 import importlib
 import json
 import math
@@ -63,6 +64,7 @@ class Stage:
             self.record(step, False, error=describe(err))
             return False
         self.record(step, True, values=values, arrays=arrays)
+        self.last_values = values or {}
         return True
 
 
@@ -80,7 +82,7 @@ def describe(err):
 
 
 def setup_tensorflow(request):
-    """Cap threads, make ops deterministic, seed; return the device TensorFlow will use."""
+    """Cap threads, make ops deterministic, compile optimizer updates; return TensorFlow's device."""
     import tensorflow as tf
 
     threads = int(request.get("threads") or 0)
@@ -89,7 +91,58 @@ def setup_tensorflow(request):
         tf.config.threading.set_inter_op_parallelism_threads(max(1, threads // 2))
     tf.config.experimental.enable_op_determinism()
     gpus = tf.config.list_physical_devices("GPU")
-    return f"GPU ({gpus[0].name})" if gpus else "CPU"
+    for gpu in gpus:
+        tf.config.experimental.set_memory_growth(gpu, True)  # take GPU memory as needed, not all of it
+    # The grader's copy of the given speedups.py (restored over the student's): every Keras
+    # optimizer's update compiled, and eager random ops that keep memory flat under a global seed.
+    importlib.import_module("speedups").install()
+    OPTIMIZERS.install()
+    if not gpus:
+        return "CPU"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"GPU ({details.get('device_name', gpus[0].name)})"
+
+
+class OptimizerLog:
+    """Counts the update steps each Keras optimizer object takes, to tell whether train_vae keeps
+    one optimizer (and Adam's state) across epochs or makes a new one in every call."""
+
+    def __init__(self):
+        self.steps, self.serials = collections.Counter(), 0
+
+    def install(self):
+        import keras
+
+        inner, log = keras.optimizers.Optimizer.apply, self
+
+        def apply(optimizer, grads, trainable_variables=None):
+            log.steps[log.serial(optimizer)] += 1
+            return inner(optimizer, grads, trainable_variables)
+        keras.optimizers.Optimizer.apply = apply
+
+    def serial(self, optimizer):
+        """A number for each optimizer object, never reused (ids of freed objects are)."""
+        if optimizer is None:
+            return None
+        if "_grader_serial" not in optimizer.__dict__:
+            self.serials += 1
+            optimizer.__dict__["_grader_serial"] = self.serials
+        return optimizer.__dict__["_grader_serial"]
+
+    def take(self):
+        """{serial: steps} since the last take, as JSON-friendly strings."""
+        steps = {str(k): v for k, v in self.steps.items()}
+        self.steps.clear()
+        return steps
+
+
+OPTIMIZERS = OptimizerLog()
+
+
+def rss_mib():
+    """This process's resident memory, in MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
 
 
 def seed(request):
@@ -121,10 +174,16 @@ def outputs_of(result, expected=3):
 
 
 def make_model(vae, request, conditional):
+    """The student's VAE or CVAE, compiled with the Adam that train_vae is to use as model.optimizer."""
+    import keras
+
     size, latent = int(request["input_size"]), int(request["latent_size"])
     if conditional:
-        return vae.CVAE(size, num_classes=NUM_CLASSES, latent_size=latent)
-    return vae.VAE(size, latent_size=latent)
+        model = vae.CVAE(size, num_classes=NUM_CLASSES, latent_size=latent)
+    else:
+        model = vae.VAE(size, latent_size=latent)
+    model.compile(optimizer=keras.optimizers.Adam(float(request["learning_rate"])))
+    return model
 
 
 def export(model, assignment, images, labels, eps, conditional, probe, prefix="", batch=500):
@@ -247,16 +306,18 @@ def stage_checks(stage):
     def forward(conditional):
         def run():
             seed(request)
-            model = make_model(vae, request, conditional)
+            model = models[conditional] = make_model(vae, request, conditional)
             x = tf.constant(inputs["fwd_x"])  # (N, 1, H, W)
             c = tf.constant(inputs["fwd_c"]) if conditional else None
-            models[conditional] = model
             x_hat, mu, logvar = outputs_of(model(x, c) if conditional else model(x))
             return {}, {"x_hat": x_hat, "mu": mu, "logvar": logvar}
         return run
 
     def decoder(conditional):
         def run():
+            if conditional not in models:  # the forward check failed: the decoder is judged alone
+                seed(request)
+                models[conditional] = make_model(vae, request, conditional)
             model, z = models[conditional], tf.constant(inputs["fwd_z"])  # (N, Z)
             if not conditional:
                 return {}, {"decoded": numpy_of(model.decoder(z))}
@@ -271,23 +332,30 @@ def stage_checks(stage):
         def run():
             seed(request)
             model = make_model(vae, request, conditional)
-            model.compile(optimizer=assignment.make_optimizer(float(request["learning_rate"])))
             images, labels = inputs["smoke_images"], inputs["smoke_labels"]
             evaluation = (inputs["eval_images"], inputs["eval_labels"], inputs["eval_eps"], conditional,
                           inputs["probe_cvae" if conditional else "probe_vae"])
             layers_before, before = export(model, assignment, *evaluation, prefix="before_")
             weights_before = [w.numpy().copy() for w in model.trainable_weights]
-            dataset = assignment.to_batches(images, labels, int(request["batch_size"]), shuffle_buffer=1024)
+            batch_size, args = int(request["batch_size"]), train_args(assignment, request, conditional)
+            dataset = assignment.to_batches(images, labels, batch_size, shuffle_buffer=1024)
+            OPTIMIZERS.take()
             start = time.perf_counter()
-            returned = assignment.train_vae(model, dataset, train_args(assignment, request, conditional),
-                                            is_cvae=conditional)
+            returned = assignment.train_vae(model, dataset, args, is_cvae=conditional)
             seconds = time.perf_counter() - start
+            first_steps = OPTIMIZERS.take()
             layers_after, after = export(model, assignment, *evaluation, prefix="after_")
             changed = sum(not np.array_equal(b, w.numpy()) for b, w in zip(weights_before, model.trainable_weights))
+            # A second, short call: does train_vae go on with the same optimizer (item 5.3)?
+            again = assignment.to_batches(images[:2 * batch_size], labels[:2 * batch_size], batch_size,
+                                          shuffle_buffer=1024)
+            assignment.train_vae(model, again, args, is_cvae=conditional)
             number, why = as_number(returned)
             values = {"returned": number, "returned_error": why, "batches": len(dataset), "seconds": seconds,
                       "weights_changed": changed, "weights_total": len(weights_before),
-                      "before_decoder": layers_before, "after_decoder": layers_after}
+                      "before_decoder": layers_before, "after_decoder": layers_after,
+                      "optimizer_steps": [first_steps, OPTIMIZERS.take()],
+                      "given_optimizer": OPTIMIZERS.serial(model.optimizer)}
             return values, {**before, **after}
         return run
 
@@ -295,13 +363,22 @@ def stage_checks(stage):
     stage.run("loss_function", loss_function)
     models = {}
     for conditional, kind in ((False, "vae"), (True, "cvae")):
-        if stage.run(f"{kind}_forward", forward(conditional)):
-            stage.run(f"{kind}_decoder", decoder(conditional), label=f"the {kind}_decoder check")
+        stage.run(f"{kind}_forward", forward(conditional))
+        stage.run(f"{kind}_decoder", decoder(conditional), label=f"the {kind}_decoder check")
     stage.run("vae_smoke", smoke(False))
     stage.run("cvae_smoke", smoke(True))
 
 
 # --- stage: train-vae / train-cvae (rubric items 6-8) ----------------------------------------
+
+def logvar_range(model, args):
+    """[min, max] of logvar on fixed images, or None if the model cannot say."""
+    try:
+        _, _, logvar = outputs_of(model(*args))
+        return [float(np.min(logvar)), float(np.max(logvar))]
+    except Exception:
+        return None
+
 
 def stage_train(stage, conditional):
     request, inputs = stage.request, stage.inputs
@@ -315,6 +392,8 @@ def stage_train(stage, conditional):
     if not stage.run("import", do_import, kind="import", label=IMPORT_LABEL):
         return
     vae, assignment = modules["vae"], modules["assignment"]
+    import tensorflow as tf
+    from harness_compile import compile_training
     state = {}
 
     def build():
@@ -323,11 +402,24 @@ def stage_train(stage, conditional):
             count = int(request["train_images"])
             state["train"] = (f["x_train"][:count], f["y_train"][:count])
             state["test"] = (f["x_test"], f["y_test"])
-        state["model"] = make_model(vae, request, conditional)
-        state["model"].compile(optimizer=assignment.make_optimizer(float(request["learning_rate"])))
-        state["dataset"] = assignment.to_batches(*state["train"], int(request["batch_size"]), shuffle_buffer=1024)
+        model = state["model"] = make_model(vae, request, conditional)
+        batch_size = int(request["batch_size"])
+        state["dataset"] = assignment.to_batches(*state["train"], batch_size, shuffle_buffer=1024)
         state["args"] = train_args(assignment, request, conditional)
-        return {"batches": len(state["dataset"])}, None
+        # A training-sized batch of test images: compile checks, and logvar after each epoch.
+        x = tf.constant(state["test"][0][:batch_size], tf.float32)[:, None] / 255.0  # (N, 1, H, W)
+        c = assignment.one_hot(state["test"][1][:batch_size], NUM_CLASSES) if conditional else None
+        state["probe_args"] = (x, c) if conditional else (x,)
+        _ = model(*state["probe_args"])  # create the weights eagerly, before anything is traced
+        decisions, state["compile_events"] = {"call": "eager (compile = never)", "loss": "eager (compile = never)"}, []
+        if request.get("compile", "auto") == "auto":
+            z = tf.zeros((batch_size, int(request["latent_size"])))
+            decoder_in = tf.concat([z, c], axis=1) if conditional else z
+            decisions, state["compile_events"] = compile_training(model, (vae, assignment), state["probe_args"],
+                                                                  decoder_in)
+        OPTIMIZERS.take()
+        return {"batches": len(state["dataset"]), "compiled": decisions,
+                "given_optimizer": OPTIMIZERS.serial(model.optimizer), "rss_mib": rss_mib()}, None
 
     if not stage.run("build", build, label="building the model and loading MNIST"):
         return
@@ -339,11 +431,15 @@ def stage_train(stage, conditional):
             number, why = as_number(returned)
             if why:
                 raise TypeError(why)
-            if not math.isfinite(number):
-                raise FloatingPointError(f"the training loss became {number} in epoch {epoch}")
-            return {"epoch": epoch, "returned": number, "seconds": seconds}, None
+            values = {"epoch": epoch, "returned": number, "seconds": seconds, "rss_mib": rss_mib(),
+                      "optimizer_steps": OPTIMIZERS.take(), "compile_events": list(state["compile_events"])}
+            if math.isfinite(number):  # for the grader's diagnosis, should a later epoch fail
+                values["logvar_range"] = logvar_range(state["model"], state["probe_args"])
+            return values, None
         if not stage.run(f"epoch_{epoch}", one_epoch, kind="epoch", label=f"train_vae on epoch {epoch}"):
             return
+        if not math.isfinite(stage.last_values["returned"]):
+            return  # the grader reports the failure; nothing trained is left to evaluate
 
     def evaluate():
         (images, labels), model = state["test"], state["model"]

@@ -40,7 +40,7 @@ def run(batch, lr, epochs, seed, conditional, data, classifier):
     args = assignment.parseArguments(["--batch_size", str(batch), "--learning_rate", str(lr)])
     batches = assignment.to_batches(x, y, batch, shuffle_buffer=1024)
     model = CVAE(784, latent_size=15) if conditional else VAE(784, latent_size=15)
-    model.compile(optimizer=assignment.make_optimizer(lr))
+    model.compile(optimizer=keras.optimizers.Adam(lr))
     losses, seconds = [], []
     for _ in range(epochs):
         start = time.perf_counter()

@@ -23,8 +23,8 @@ matplotlib.use("Agg")  # write files only; no display needed
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-from tensorflow.python.eager import context as tf_context  # no public API clears the kernel cache
 
+import speedups
 from vae import CVAE, VAE, loss_function
 
 NUM_CLASSES = 10  # C
@@ -59,39 +59,6 @@ def one_hot(labels, class_size):
         targets: float32 tensor of shape (N, C); targets[i, labels[i]] = 1, all else 0.
     """
     return tf.one_hot(tf.cast(labels, tf.int32), class_size, dtype=tf.float32)
-
-
-def make_optimizer(learning_rate):
-    """Given. The Adam optimizer train_vae uses; main creates it once per model."""
-    return GraphAdam(learning_rate)
-
-
-class GraphAdam(keras.optimizers.Adam):
-    """Given. keras.optimizers.Adam whose update step runs as one compiled TensorFlow graph.
-
-    The math is exactly Adam's. In an eager training loop, Keras would otherwise dispatch each
-    variable's update op by op, which costs more than the forward and backward passes together.
-    """
-
-    CLEAR_KERNELS_EVERY = 100  # steps
-
-    def apply_gradients(self, grads_and_vars):
-        grads, variables = zip(*grads_and_vars)
-        if not self.built:
-            self.build(variables)  # create Adam's slots eagerly, outside the graph
-        key = tuple(id(v) for v in variables)
-        if getattr(self, "_graph_key", None) != key:  # compile once per list of variables
-            self._graph_key = key
-            self._graph_apply = tf.function(lambda g: self.apply(g, variables))
-        self._graph_apply(list(grads))
-        self._steps = getattr(self, "_steps", 0) + 1
-        if self._steps % self.CLEAR_KERNELS_EVERY == 0:
-            # Once a global seed is set (keras.utils.set_random_seed), each eager call of
-            # tf.random.normal without a seed of its own gets a new op seed, and TensorFlow caches
-            # a new kernel for it: ~0.8 MB a step, over 3 GB in 10 epochs. Dropping the cache
-            # bounds that and changes no result: the losses stay bit-identical.
-            tf_context.context().clear_kernel_cache()
-        return self.iterations
 
 
 def train_vae(model, train_loader, args, is_cvae=False):
@@ -283,6 +250,7 @@ def main(args):
         metrics: dict with the model name, per-epoch training losses (average per image),
             the test-set loss, per-epoch seconds and the device used.
     """
+    speedups.install()  # compiled optimizer updates, flat memory (see speedups.py)
     keras.utils.set_random_seed(args.seed)
     name = "cvae" if args.is_cvae else "vae"
     print(f"Training the {name.upper()} on {device_name()}")
@@ -294,7 +262,7 @@ def main(args):
         model = CVAE(args.input_size, num_classes=NUM_CLASSES, latent_size=args.latent_size)
     else:
         model = VAE(args.input_size, latent_size=args.latent_size)
-    model.compile(optimizer=make_optimizer(args.learning_rate))  # the one optimizer train_vae uses
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))  # the one optimizer train_vae uses
 
     epoch_losses, epoch_seconds = [], []
     if args.load_weights:

@@ -69,7 +69,7 @@ def test_jobs_two_gives_the_same_scores_as_one(mixed, tmp_path):
                          "broken", "empty"}
     assert rows["broken"]["status"] == rows["empty"]["status"] == "graded"
     assert float(rows["broken"]["total"]) == float(rows["empty"]["total"]) == 0
-    assert float(rows["zipped"]["5.1"]) == 6  # the zipped reference was found and graded
+    assert float(rows["zipped"]["5.1"]) == 4  # the zipped reference was found and graded
     broken = json.loads((mixed / "broken.results.json").read_text())
     assert "neither a folder nor a zip file" in broken["tests"][0]["output"]
 

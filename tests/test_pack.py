@@ -55,7 +55,7 @@ def test_packed_zip_grades(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(out.read_text())
     scores = item_scores(results)
-    assert scores["1.1"] == 3 and scores["5.1"] == 6 and scores["9.1"] == 5
+    assert scores["1.1"] == 3 and scores["5.1"] == 4 and scores["9.1"] == 5
     assert "Found the 2470student flag" in next(t["output"] for t in results["tests"] if t["number"] == "9.2")
 
 

@@ -17,6 +17,10 @@ MODULES = [
     "test_10_conv_vae", "test_11_latent_tools", "test_12_mmd",  # optional parts: each has PART
 ]
 GRADING = None  # the current submission's Grading, set by the runner
+# The layouts of a batch of N 28 x 28 images that the handout's code accepts (bce_function and
+# show_*_images reshape whatever they get), after N.
+IMAGE_LAYOUTS = {(1, 28, 28): "(N, 1, 28, 28)", (28, 28, 1): "(N, 28, 28, 1)", (28, 28): "(N, 28, 28)",
+                 (784,): "(N, 784)"}
 
 
 def item(num, partial=False):
@@ -88,6 +92,20 @@ class RubricTest(unittest.TestCase):
         if hi is not None and value.max() > hi + 1e-6:
             self.fail(f"{what}: expected values <= {hi}, got a maximum of {value.max():.4g}")
         return value
+
+
+    def images(self, arrays, key, n, what, lo=None, hi=None):
+        """arrays[key] as n images of 28 x 28 in any accepted layout: (values (n, 784), layout).
+
+        Fails with expected-versus-got on the layout, NaN/inf or range."""
+        value = self.array(arrays, key, what=what)
+        layout = IMAGE_LAYOUTS.get(tuple(value.shape[1:])) if value.shape[:1] == (n,) else None
+        if layout is None:
+            self.fail(f"{what}: expected {n} images of 28 x 28 = 784 values, shaped "
+                      f"{' or '.join(v.replace('N', str(n)) for v in IMAGE_LAYOUTS.values())}; "
+                      f"got shape {tuple(value.shape)}")
+        self.array(arrays, key, lo=lo, hi=hi, what=what)
+        return value.reshape(n, -1), layout.replace("N", str(n))
 
 
 def tiered(value, tiers, higher_is_better):

@@ -85,3 +85,33 @@ class TestTrainVae(RubricTest):
         if failed:
             self.fail(f"train_vae's return value for the {' and the '.join(failed)} is not the loss sum "
                       "(details above).")
+
+    @item("5.3", partial=True)
+    def test_keeps_optimizer(self, set_score=None):
+        """train_vae keeps the optimizer's state across epochs"""
+        score, messages, failed = 0.0, [], []
+        points = type(self).test_keeps_optimizer.__weight__
+        for kind in ("vae", "cvae"):
+            try:
+                step = self.check_step(self.grading.checks, f"{kind}_smoke")
+            except AssertionError as failure:
+                messages.append(f"{kind.upper()}: {failure}")
+                failed.append(kind.upper())
+                continue
+            first, second = (set(steps) for steps in step.values.get("optimizer_steps") or ({}, {}))
+            if first & second:
+                score += points / 2
+                own = "" if str(step.values.get("given_optimizer")) in first else " (its own, not model.optimizer)"
+                messages.append(f"{kind.upper()}: a second call of train_vae went on with the same optimizer{own}.")
+            elif not first and not second:
+                score += points / 2
+                messages.append(f"{kind.upper()}: no Keras optimizer took a step, so there is no optimizer state to keep.")
+            else:
+                messages.append(f"{kind.upper()}: train_vae creates a new optimizer, so Adam's state resets every "
+                                "epoch; use model.optimizer.")
+                failed.append(kind.upper())
+        set_score(score)
+        print("\n".join(messages))
+        if failed:
+            self.fail(f"train_vae creates a new optimizer in every call for the {' and the '.join(failed)}, so "
+                      "Adam's state resets every epoch; use model.optimizer.")

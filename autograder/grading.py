@@ -35,6 +35,9 @@ NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 EVAL_IMAGES = 500  # held-out images for item 5's before/after loss
 CHECK_STEPS = 8  # quick checks the harness runs after the import (see harness.stage_checks)
+# Passed through to student processes, so that TensorFlow finds a GPU and CUDA's libraries.
+GPU_ENVIRONMENT = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
+                   "LD_LIBRARY_PATH", "CUDA_HOME", "XLA_FLAGS", "TF_FORCE_GPU_ALLOW_GROWTH")
 
 
 class Unavailable(Exception):
@@ -299,7 +302,7 @@ class Grading:
                "PYTHONPATH": str(self.path("code")), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
                "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": str(self.threads),
                "MNIST_NPZ": str(self.path("data", "mnist.npz")), "LANG": "C.UTF-8", "MPLBACKEND": "Agg"}
-        for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH"):
+        for key in GPU_ENVIRONMENT:
             if key in os.environ:
                 env[key] = os.environ[key]
         return env

@@ -48,6 +48,13 @@ def arrays(result):
     return [np.asarray(v, dtype=np.float32) for v in result]
 
 
+def reason(err):
+    """An exception in one line: its type and the last line of its message (TensorFlow puts the
+    cause there, after the traced frames)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return f"{type(err).__name__}: {lines[-1][:200] if lines else ''}"
+
+
 def close(a, b):
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=TOLERANCE, atol=TOLERANCE))
 
@@ -60,7 +67,7 @@ def why_not_model(model, guarded, args, decoder_in):
     try:
         compiled = [arrays(guarded.compiled(*args)) for _ in range(2)]
     except Exception as err:  # eager-only code: .numpy(), Python conditions on tensors, ...
-        return f"tracing the call failed ({type(err).__name__}: {str(err).strip().splitlines()[0][:200]})"
+        return f"tracing the call failed ({reason(err)})"
     for name, index in (("x_hat", 0), ("mu", 1), ("logvar", 2)):
         if compiled[0][index].shape != eager[0][index].shape:
             return f"the compiled call's {name} has shape {compiled[0][index].shape}, not {eager[0][index].shape}"
@@ -73,7 +80,7 @@ def why_not_model(model, guarded, args, decoder_in):
         try:
             same = close(np.asarray(tf.function(decoder)(decoder_in)), np.asarray(decoder(decoder_in)))
         except Exception as err:
-            return f"tracing the decoder failed ({type(err).__name__})"
+            return f"tracing the decoder failed ({reason(err)})"
         if not same:
             return "the compiled decoder's outputs differ from the eager decoder's"
     return None
@@ -87,7 +94,7 @@ def why_not_loss(guarded, inputs):
     try:
         compiled = np.asarray(guarded.compiled(*inputs), dtype=np.float64)
     except Exception as err:
-        return f"tracing the loss failed ({type(err).__name__}: {str(err).strip().splitlines()[0][:200]})"
+        return f"tracing the loss failed ({reason(err)})"
     return None if close(compiled, first) else "the compiled loss differs from the eager loss"
 
 
@@ -104,7 +111,7 @@ def compile_training(model, modules, args, decoder_in):
     try:
         why = why_not_model(model, model_call, args, decoder_in)
     except Exception as err:
-        why = f"the check itself failed ({type(err).__name__})"
+        why = f"the check itself failed ({reason(err)})"
     decisions["call"] = why or "compiled"
     if why is None:
         object.__setattr__(model, "call", model_call)  # Keras's __call__ and model.call(x) both use it
@@ -119,7 +126,7 @@ def compile_training(model, modules, args, decoder_in):
     try:
         why = why_not_loss(guarded_loss, (x_hat, args[0], mu, logvar))
     except Exception as err:
-        why = f"the check itself failed ({type(err).__name__})"
+        why = f"the check itself failed ({reason(err)})"
     decisions["loss"] = why or "compiled"
     if why is None:
         for module in (assignment, vae):

@@ -12,6 +12,9 @@ What is enforced, and how:
 - Resource caps (setrlimit): address space, processes + threads (RLIMIT_NPROC, per user, so a
   fork bomb stops at the cap), file size, no core dumps. TensorFlow maps far more address space
   than it uses, so the grader also watches resident memory and kills a process group over its cap.
+  Where a GPU is visible there is no address-space cap: CUDA reserves far more virtual memory
+  than any cap that would still catch a runaway process, and fails to start under one. The
+  resident-memory watch stays. /dev stays visible, so the sandbox user reaches /dev/nvidia*.
 - Bounded output: stdout and stderr are read through a pipe; only the first and last
   `output_kib` KiB are kept.
 - After every run, every process left by the sandbox user is killed.
@@ -244,6 +247,19 @@ class RunResult:
     steps: list = field(default_factory=list)  # (kind, label, seconds) of each step seen
 
 
+def gpu_visible():
+    """Whether an NVIDIA GPU is there for TensorFlow: a device node, and CUDA_VISIBLE_DEVICES
+    not set to hide every device."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "0").strip() in ("", "-1"):
+        return False
+    return any(name.startswith("nvidia") and name[6:].isdigit() for name in os.listdir("/dev"))
+
+
+def address_space_cap(memory_mib):
+    """The RLIMIT_AS to give student processes, in MiB, or None for none (a GPU is visible)."""
+    return None if gpu_visible() else memory_mib
+
+
 def _limit_child(who, memory_mib, processes, hiding):
     """preexec_fn: runs in the child between fork and exec, still as the grader's user."""
     flags = (CLONE_NEWNET if who.network_isolated else 0) | (CLONE_NEWNS if hiding else 0)
@@ -251,8 +267,9 @@ def _limit_child(who, memory_mib, processes, hiding):
         _check(_libc().unshare(flags), "unshare")
     if hiding:
         hide_paths(*hiding)
-    address_space = memory_mib << 20
-    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    if memory_mib is not None:
+        address_space = memory_mib << 20
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -301,11 +318,13 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
     is in by rewriting progress_file as {"kind": ..., "label": ...}; the grader times each step
     from when it first sees it, so the child cannot stretch a limit by lying about the time.
     The whole run may last at most `step_limits["total"]` seconds, and its processes together may
-    hold at most rss_limit_mib MiB of resident memory.
+    hold at most rss_limit_mib MiB of resident memory; memory_mib caps the address space, except
+    where a GPU is visible (see address_space_cap).
     trusted=True runs grader code: same limits, but as the grader's own user.
     hidden: folders the student process must not see (covered when who.files_hidden).
     """
     runner = Identity(os.getuid(), os.getgid(), "grader", False, False) if trusted else who
+    memory_mib = address_space_cap(memory_mib)
     hiding = hiding_plan(hidden, staging_root) if runner.files_hidden and hidden else None
     if not runner.switched:  # RLIMIT_NPROC counts the user's other processes too
         processes += tasks_of(os.getuid())

@@ -6,7 +6,7 @@ epoch, and (for the CVAE) the classifier's accuracy on its generations.
     .venv/bin/python bench/calibrate.py --batch 512 --lr 1e-3 --seeds 0 1 2
 
 It trains with the reference's own eager train_vae (a GradientTape per batch, as students
-write it) and the given optimizer, exactly as the grader does.
+write it), with the given speedups installed, as students' own runs do.
 """
 import argparse
 import os
@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import assignment  # noqa: E402
+import speedups  # noqa: E402
 from autograder.classifier.model import load_classifier, predict_labels  # noqa: E402
 from vae import CVAE, VAE  # noqa: E402
 
@@ -61,6 +62,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args()
+    speedups.install()
     data, classifier = assignment.read_mnist(), load_classifier()
     for batch in args.batch:
         for lr in args.lr:

@@ -23,7 +23,7 @@ _BASE_APPLY = getattr(keras.optimizers.Optimizer.apply, "keras_apply", keras.opt
 
 
 def install():
-    """Compile optimizer updates and bound the kernel cache, for this process. Idempotent."""
+    """Compile optimizer updates and keep the kernel cache from growing, in this process. Idempotent."""
     keras.optimizers.Optimizer.apply = _compiled_apply
     tf_context.context()._internal_operation_seed = lambda: EAGER_OP_SEED
 

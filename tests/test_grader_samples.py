@@ -55,3 +55,30 @@ def test_grader_measures_its_own_loss(graded_samples):
     """Does a loss averaged over pixels (a tiny loss of its own) still fail the grader's loss check?"""
     output = next(t["output"] for t in graded_samples["loss-averaged-over-pixels"]["tests"] if t.get("number") == "6.1")
     assert "on a different scale" in output
+
+
+def staff_log(graded_samples, name):
+    folder = next(folder for folder, _, names in graded_samples.groups if name in names)
+    return (folder / f"{name}.log").read_text()
+
+
+def test_student_styles_say_what_the_grader_saw(graded_samples):
+    """Do the style samples' messages name their layouts, and the one flaw, a new Adam per call?"""
+    def output(name, number):
+        return next(t["output"] for t in graded_samples[name]["tests"] if t.get("number") == number)
+
+    assert ("train_vae creates a new optimizer, so Adam's state resets every epoch; use model.optimizer"
+            in output("style-adam-in-train-vae", "5.3"))
+    assert "x_hat is (8, 784)" in output("style-flat-decoder-eager-loss", "4.1")
+    assert "x_hat is (8, 28, 28)" in output("style-flat-decoder-eager-loss", "4.3")
+    assert "x_hat is (8, 28, 28, 1)" in output("style-keras-random-prints", "4.1")
+    assert "same optimizer (its own, not model.optimizer)" not in output("style-optimizer-in-init", "5.3")
+
+
+def test_staff_log_says_how_student_code_ran(graded_samples):
+    """Does the staff log say what ran compiled, why eager-only code did not, and each epoch's memory?"""
+    reference = staff_log(graded_samples, "reference")
+    assert "[train-vae] model call: compiled; loss_function: compiled" in reference
+    assert "[train-cvae] epoch 10: loss" in reference and "MiB" in reference
+    eager_loss = staff_log(graded_samples, "style-flat-decoder-eager-loss")
+    assert "loss_function: tracing the loss failed (AttributeError" in eager_loss and "numpy" in eager_loss

@@ -2,6 +2,7 @@
 symlink tricks on the files it reads back? (Plain Python children: no TensorFlow needed.)"""
 import json
 import os
+import resource
 import sys
 
 import pytest
@@ -100,3 +101,24 @@ def test_read_untrusted_refuses_symlinks_and_huge_files(tmp_path):
         sandbox.read_untrusted(tmp_path / "big", max_bytes=1024)
     (tmp_path / "ok.json").write_text(json.dumps({"a": 1}))
     assert json.loads(sandbox.read_untrusted(tmp_path / "ok.json")) == {"a": 1}
+
+
+def test_no_address_space_cap_where_a_gpu_is_visible(who, tmp_path, monkeypatch):
+    """Where a GPU is visible, is RLIMIT_AS left open for CUDA (and set on CPU machines)?"""
+    show = "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])"
+    monkeypatch.setattr(sandbox, "gpu_visible", lambda: False)
+    assert run(who, show, tmp_path).output.strip() == str(LIMITS["memory_mib"] << 20)
+    monkeypatch.setattr(sandbox, "gpu_visible", lambda: True)
+    assert run(who, show, tmp_path).output.strip() == str(resource.RLIM_INFINITY)
+
+
+def test_gpu_visible_reads_devices_and_cuda_visible_devices(monkeypatch):
+    """Is a GPU seen from /dev/nvidia<N>, unless CUDA_VISIBLE_DEVICES hides every device?"""
+    monkeypatch.setattr(os, "listdir", lambda path: ["null", "nvidiactl", "nvidia0"] if path == "/dev" else [])
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert sandbox.gpu_visible()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert not sandbox.gpu_visible()
+    monkeypatch.setattr(os, "listdir", lambda path: ["null", "nvidiactl"])
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert not sandbox.gpu_visible()  # the control node alone is no GPU

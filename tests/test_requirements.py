@@ -1,0 +1,23 @@
+"""Do the install files agree: the CPU and GPU requirements and the Gradescope lock pin one TensorFlow?"""
+import re
+
+from conftest import ROOT
+
+
+def pins(path):
+    return dict(re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", path.read_text(), flags=re.M))
+
+
+def test_gpu_requirements_add_cuda_to_the_same_pins():
+    """Does requirements-gpu.txt take every CPU pin and add TensorFlow's and-cuda extra at the same version?"""
+    gpu = (ROOT / "requirements-gpu.txt").read_text()
+    assert "-r requirements.txt" in gpu
+    assert re.search(r"^tensorflow\[and-cuda\]==(\S+)$", gpu, flags=re.M).group(1) == pins(ROOT / "requirements.txt")["tensorflow"]
+
+
+def test_gradescope_lock_pins_the_same_stack():
+    """Does Gradescope's requirements.lock pin the versions students and CI run (test-only tools aside)?"""
+    lock, cpu = pins(ROOT / "autograder" / "gradescope" / "requirements.lock"), pins(ROOT / "requirements.txt")
+    shared = lock.keys() & cpu.keys()
+    assert {"tensorflow", "keras", "numpy", "gradescope-utils"} <= shared
+    assert {k: lock[k] for k in shared} == {k: cpu[k] for k in shared}

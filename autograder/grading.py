@@ -132,6 +132,14 @@ def validated(arrays, key, shape, lo=None, hi=None):
     return value
 
 
+def number(value, default=math.nan):
+    """A value the student's process reported, as a float (default if it is not a number)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
 def log_training(log, stage, steps):
     """Staff log: how the stage ran the student's code, and each epoch's loss, time and memory."""
     build = steps.get("build")
@@ -143,8 +151,8 @@ def log_training(log, stage, steps):
     for name, step in steps.items():
         if name.startswith("epoch_") and step.ok:
             v = step.values
-            log(f"[{stage}] epoch {v.get('epoch')}: loss {float(v.get('returned', math.nan)) / batches:.2f} per image, "
-                f"{float(v.get('seconds', 0)):.1f} s, RSS {float(v.get('rss_mib', 0)):.0f} MiB")
+            log(f"[{stage}] epoch {v.get('epoch')}: loss {number(v.get('returned')) / batches:.2f} per image, "
+                f"{number(v.get('seconds'), 0):.1f} s, RSS {number(v.get('rss_mib'), 0):.0f} MiB")
             events = v.get("compile_events") or events
     for event in events:
         log(f"[{stage}] fell back to eager code: {event}")
@@ -154,10 +162,11 @@ def divergence(epochs, batches, given_optimizer):
     """Why training stopped at a non-finite loss: the epoch, the last finite loss, and the likely
     causes the grader can see (epochs: the epoch records up to and including the failed one)."""
     bad, good = epochs[-1], epochs[:-1]
-    lines = [f"Your train_vae's loss became {bad['returned']} in epoch {bad['epoch']}"
-             + (f"; the last finite loss was {float(good[-1]['returned']) / batches:.1f} per image, in epoch "
-                f"{good[-1]['epoch']}." if good else ", the first epoch.")]
-    used = [set(e.get("optimizer_steps") or {}) for e in epochs]
+    lines = [f"Your train_vae's loss became {number(bad.get('returned'))} in epoch {len(epochs)}"
+             + (f"; the last finite loss was {number(good[-1].get('returned')) / batches:.1f} per image, in epoch "
+                f"{len(good)}." if good else ", the first epoch.")]
+    used = [set(map(str, e["optimizer_steps"])) if isinstance(e.get("optimizer_steps"), dict) else set()
+            for e in epochs]
     causes = []
     if len(used) > 1 and all(a and b and not a & b for a, b in zip(used, used[1:])):
         causes.append("train_vae makes a new optimizer in every call: Adam's state resets every epoch, and a "
@@ -165,8 +174,9 @@ def divergence(epochs, batches, given_optimizer):
     elif used[-1] and str(given_optimizer) not in used[-1]:
         causes.append("train_vae steps its own optimizer, not model.optimizer.")
     logvar = good[-1].get("logvar_range") if good else None
+    logvar = [number(v) for v in logvar] if isinstance(logvar, list) and len(logvar) == 2 else None
     if logvar and logvar[1] > 10:
-        causes.append(f"after epoch {good[-1]['epoch']}, logvar reached {logvar[1]:.1f} on test images, so "
+        causes.append(f"after epoch {len(good)}, logvar reached {logvar[1]:.1f} on test images, so "
                       f"exp(logvar) = {math.exp(min(logvar[1], 700)):.3g}; float32 overflows above exp(88). "
                       "Check the logvar head and where exp(logvar) is used.")
     if causes:
@@ -402,7 +412,7 @@ class Grading:
         epochs = []
         for e in range(1, int(self.training_cfg["epochs"]) + 1):
             epochs.append(outcome.require(f"epoch_{e}").values)
-            if not math.isfinite(float(epochs[-1]["returned"])):
+            if not math.isfinite(number(epochs[-1].get("returned"))):
                 raise Unavailable(divergence(epochs, batches, build.values.get("given_optimizer")))
         step = outcome.require("evaluate")
         (_, _), (x_test, y_test) = self.mnist_arrays

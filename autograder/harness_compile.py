@@ -52,7 +52,8 @@ def reason(err):
     """An exception in one line: its type and the last line of its message (TensorFlow puts the
     cause there, after the traced frames)."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    return f"{type(err).__name__}: {lines[-1][:200] if lines else ''}"
+    last = lines[-1][:200] if lines else ""
+    return last if last.startswith(type(err).__name__) else f"{type(err).__name__}: {last}"
 
 
 def close(a, b):

@@ -52,7 +52,6 @@ class CVAE(keras.Model):
         self.mu_layer = layers.Dense(latent_size)
         self.logvar_layer = layers.Dense(latent_size)
         self.decoder = keras.Sequential([
-            layers.Dense(latent_size + num_classes), layers.ReLU(),
             layers.Dense(self.hidden_dim), layers.ReLU(),
             layers.Dense(self.hidden_dim), layers.ReLU(),
             layers.Dense(self.hidden_dim), layers.ReLU(),

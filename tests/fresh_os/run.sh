@@ -28,7 +28,7 @@ check() {
   rmdir "$dir"
   [ $ok = 0 ] || { echo "this machine allows no bind mounts or PID namespaces (a container without CAP_SYS_ADMIN?)"; return 1; }
 }
-if [ "${1:-}" = --check ]; then check; exit; fi
+if [ "${1:-}" = --check ]; then if check; then exit 0; else exit 1; fi; fi
 [ $# -ge 3 ] || { echo "usage: $0 --check | ZIP OUT CASE..." >&2; exit 2; }
 reason=$(check) || { echo "fresh_os: $reason" >&2; exit 2; }
 

@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import progress
 from .config import ConfigError, load_config
 from .data import MissingDataError
 
@@ -23,6 +24,7 @@ def grade_command(args):
 
     config = load_config(args.config).with_sandbox(threads=args.threads, user=args.sandbox_user)
     find_mnist(args.mnist)  # a missing data file is the user's to fix: say so before grading
+    progress.enable()
     results = grade(args.path, config, args.results, mnist=args.mnist)
     print(table(results))
     print(f"Wrote {os.path.abspath(args.results)}")
@@ -47,6 +49,7 @@ def gradescope_command(args):
 
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     mnist = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
+    progress.enable(live=False)  # run_autograder's stdout is a log that staff read
     results = grade(root / "submission", load_config(args.config), root / "results" / "results.json",
                     mnist=mnist if mnist.exists() else None)
     print(table(results))

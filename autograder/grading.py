@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cpus, elbo, fc_decoder, sandbox
+from . import cpus, elbo, fc_decoder, noise, progress, sandbox
 from .data import find_mnist, load_mnist_arrays
 from .sanitize import Sanitized, SanitizeError, sanitize
 from .submission import SubmissionError, new_workspace, open_submission
@@ -83,7 +83,7 @@ class StageOutcome:
         failed = next((s for s in self.steps.values() if not s.ok), None)
         if failed:
             raise Unavailable(f"Not run, because the step before it failed ({failed.name}).")
-        tail = run.output.strip().splitlines()[-3:]
+        tail = noise.without_noise(run.output)[0].strip().splitlines()[-3:]  # what the student printed
         raise Unavailable(f"Not run: the process running your code ended early (exit code {run.returncode})"
                           + (": " + " | ".join(tail) if tail else "."))
 
@@ -261,14 +261,19 @@ class Grading:
         cmd = cmd or [sys.executable, str(self.path("code", HARNESS.name)), stage, str(self.path("request")), str(out)]
         step_limits = dict(step_limits, total=total)
         sb = self.config.sandbox
+        watch = progress.start(stage, int(self.training_cfg["epochs"]) if stage.startswith("train-") else 0)
         run = sandbox.run(cmd, who=self.who, cwd=str(self.path("home")), env=self._env(), step_limits=step_limits,
                           progress_file=str(out / "progress.json"), memory_mib=sb["memory_mib"],
                           processes=sb["processes"], output_kib=sb["output_kib"], rss_limit_mib=sb["rss_mib"],
-                          trusted=trusted, hidden=self.hidden_paths(), staging_root=str(self.path("mnt")))
+                          trusted=trusted, hidden=self.hidden_paths(), staging_root=str(self.path("mnt")), watch=watch)
+        progress.finish(watch)
         self.log(f"[{stage}] {run.seconds:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB, exit {run.returncode}"
                  + (f", killed: {run.killed}" if run.killed else ""))
-        if run.output.strip():
-            self.log(f"[{stage}] output of the process (kept: start and end):\n{run.output.rstrip()}")
+        output, noise_lines = noise.without_noise(run.output)
+        if output.strip():
+            self.log(f"[{stage}] output of the process (kept: start and end):\n{output.rstrip()}")
+        if noise_lines:
+            self.log(f"[{stage}] left out {noise_lines} lines of TensorFlow's start-up messages (noise.py)")
         return run, self._read_steps(stage, out)
 
     def _read_steps(self, stage, out):
@@ -435,9 +440,11 @@ class Grading:
                "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": str(self.threads)}
         cmd = [sys.executable, "-m", "autograder.classifier.predict", str(folder / "in.npz"), str(folder / "out.npz")]
         sb = self.config.sandbox
+        watch = progress.start("classify" + tag)
         run = sandbox.run(cmd, who=self.who, cwd=str(ROOT), env=env, step_limits={"total": seconds},
                           memory_mib=sb["memory_mib"], processes=sb["processes"], output_kib=sb["output_kib"],
-                          rss_limit_mib=sb["rss_mib"], trusted=True)
+                          rss_limit_mib=sb["rss_mib"], trusted=True, watch=watch)
+        progress.finish(watch)
         self.log(f"[classify{tag}] {run.seconds:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB, exit {run.returncode}")
         if run.returncode != 0:
             self.log(run.output)

@@ -294,7 +294,7 @@ def session_memory_mib(session):
 
 
 def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, processes, output_kib,
-        rss_limit_mib=None, trusted=False, hidden=(), staging_root=None):
+        rss_limit_mib=None, trusted=False, hidden=(), staging_root=None, watch=None):
     """Run cmd in the sandbox; kill it when a step overruns its limit.
 
     step_limits maps a step kind (e.g. "epoch") to its seconds. The child reports the step it
@@ -304,6 +304,7 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
     hold at most rss_limit_mib MiB of resident memory.
     trusted=True runs grader code: same limits, but as the grader's own user.
     hidden: folders the student process must not see (covered when who.files_hidden).
+    watch: called on every poll with the step now running, (kind, label) or None (progress.py).
     """
     runner = Identity(os.getuid(), os.getgid(), "grader", False, False) if trusted else who
     hiding = hiding_plan(hidden, staging_root) if runner.files_hidden and hidden else None
@@ -328,6 +329,8 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
             if step:
                 steps.append((*step, now - step_start))
             step, step_start = seen, now
+        if watch:
+            watch(step)
         if step and step[0] in step_limits and now - step_start > step_limits[step[0]]:
             killed = f"{step[1]} exceeded its limit of {step_limits[step[0]]:.0f} s"
         elif now - start > step_limits["total"]:

@@ -32,6 +32,7 @@ STUDENT_MODULES = ("vae.py", "assignment.py")
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 EVAL_IMAGES = 500  # held-out images for item 5's before/after loss
+PREVIEW = 8  # test images the feedback shows reconstructed (items 6.1 and 7.1)
 CHECK_STEPS = 8  # quick checks the harness runs after the import (see harness.stage_checks)
 
 
@@ -102,6 +103,7 @@ class Evaluation:
     train_losses: list             # the student's train_vae return / batches, per epoch
     epoch_seconds: list
     decode: object = None          # the rebuilt decoder (fc_decoder), or None if it could not be
+    reconstructions: object = None  # (PREVIEW, H * W): the first test images decoded, for feedback
 
 
 @dataclass
@@ -110,6 +112,7 @@ class Measured:
     loss: float
     decode: object  # the rebuilt decoder, or None when the student's own decodings were used
     note: str       # why the student's own decodings were used, or ""
+    reconstructions: object = None  # (PREVIEW, H * W): the first images decoded from mu (or theirs)
 
 
 def validated(arrays, key, shape, lo=None, hi=None):
@@ -356,7 +359,7 @@ class Grading:
             self.notes.append(f"{kind.upper()}: {measured.note}")
             self.log(f"REVIEW: {kind.upper()} was evaluated with the student's own decoder: {measured.note}")
         return Evaluation(measured.loss, [float(e["returned"]) / batches for e in epochs],
-                          [float(e["seconds"]) for e in epochs], measured.decode)
+                          [float(e["seconds"]) for e in epochs], measured.decode, measured.reconstructions)
 
     def measure(self, step, images, labels, kind, secret, prefix=""):
         """The grader's negative ELBO per image of a model a step exported (see harness.export).
@@ -391,7 +394,10 @@ class Grading:
             x_hat = np.clip(decode(decoder_in[rows]).reshape(-1, IMAGE_PIXELS), 0.0, 1.0) if decode else theirs[rows]
             losses.append(elbo.negative_elbo(images[rows] / np.float32(255.0), x_hat, mu[rows], logvar[rows]))
         step.__dict__.pop("arrays", None)  # drop the loaded arrays (cached_property); reread if needed
-        return Measured(float(np.concatenate(losses).mean()), decode, note)
+        head = slice(0, PREVIEW)  # the first images, decoded from mu itself for the feedback figures
+        shown = theirs[head] if not decode else np.clip(decode(
+            mu[head] if one_hot is None else np.concatenate([mu[head], one_hot[head]], axis=1)), 0.0, 1.0)
+        return Measured(float(np.concatenate(losses).mean()), decode, note, shown.reshape(-1, IMAGE_PIXELS))
 
     def probe(self, kind):
         """Fixed decoder inputs, (16, Z) or (16, Z + C), to check a rebuilt decoder against."""

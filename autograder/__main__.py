@@ -2,6 +2,7 @@
 
     python -m autograder grade solutions                     # grade a folder or .zip, as Gradescope would
     python -m autograder grade hw6.zip --results out.json    # results.json goes to ./results.json by default
+    python -m autograder grade hw6.zip --html report.html    # also the results as a page, with the figures
     python -m autograder build                               # dist/autograder.zip, to upload to Gradescope
     python -m autograder gradescope                          # what run_autograder calls on Gradescope
 
@@ -28,6 +29,9 @@ def grade_command(args):
     results = grade(args.path, config, args.results, mnist=args.mnist)
     print(table(results))
     print(f"Wrote {os.path.abspath(args.results)}")
+    if args.html:
+        from .html_report import write_report
+        print(f"Wrote {write_report(results, args.html, title=str(args.path))}")
     return 0
 
 
@@ -39,7 +43,7 @@ def grade_all_command(args):
     mnist = find_mnist(args.mnist)
     rows = grade_all(Path(args.src), Path(args.out), config, jobs=args.jobs, force=args.force,
                      overlay=args.config, mnist=mnist)
-    print(f"Wrote {args.out}: {len(rows)} submissions")
+    print(f"Wrote {args.out} and {Path(args.out).with_suffix('.html')}: {len(rows)} submissions")
     return 0
 
 
@@ -75,11 +79,13 @@ def main(argv=None):
     grade.add_argument("--threads", type=int, default=None,
                        help="TensorFlow threads per process (default: the CPUs available, within a container's CPU quota)")
     grade.add_argument("--sandbox-user", default=None, help="user that runs student code when root (default: student)")
+    grade.add_argument("--html", default=None, help="also write the results as a standalone page, figures included")
     grade.set_defaults(run=grade_command)
 
     grade_all = commands.add_parser("grade-all", help="regrade a folder of submissions or a Gradescope export")
     grade_all.add_argument("src", help="folder of submissions (folders or .zip), or a Gradescope export (folder or .zip)")
-    grade_all.add_argument("--out", default="gradebook.csv", help="the CSV to write")
+    grade_all.add_argument("--out", default="gradebook.csv",
+                           help="the CSV to write; gradebook.html (charts, links to each report) goes beside it")
     grade_all.add_argument("--jobs", type=int, default=1, help="submissions graded at once (each gets CPUs / jobs threads)")
     grade_all.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     grade_all.set_defaults(run=grade_all_command)

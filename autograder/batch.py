@@ -6,8 +6,9 @@
 SRC is a folder of submissions (folders or .zip files), or a Gradescope "Export Submissions"
 archive (a folder per submission plus submission_metadata.yml, zipped or not), whose names
 and emails go into the CSV. Each submission's results.json is kept beside it as
-NAME.results.json (and the grader's log as NAME.log); a submission that has one is skipped
-unless --force, so an interrupted run resumes where it stopped.
+NAME.results.json (the grader's log as NAME.log, its page as NAME.report.html); a submission
+that has one is skipped unless --force, so an interrupted run resumes where it stopped.
+Beside the CSV, gradebook.html (the CSV's name, .html) shows the class at a glance.
 
 Parallel jobs split the CPUs between them (each TensorFlow worker gets CPUs / jobs threads).
 Each grader claims its own sandbox user (student, student1, ...; see sandbox.claim_user).
@@ -25,6 +26,7 @@ import yaml
 from tqdm import tqdm
 
 from . import cpus
+from .html_report import gradebook_page, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = "submission_metadata.yml"
@@ -43,6 +45,17 @@ class Entry:
     @property
     def log(self):
         return self.path.parent / f"{self.id}.log"
+
+    @property
+    def report(self):
+        return self.path.parent / f"{self.id}.report.html"
+
+    def read_results(self):
+        """This submission's results (a dict), or None if it has none that can be read."""
+        try:
+            return json.loads(self.results.read_text())
+        except (OSError, ValueError):
+            return None
 
 
 def unpack_archive(src):
@@ -92,7 +105,8 @@ def grade_one(entry, threads, overlay, mnist):
 
 
 def grade_all(src, out, config, jobs=1, force=False, overlay=None, mnist=None):
-    """Grade every submission (skipping graded ones unless force); write the CSV; return its rows."""
+    """Grade every submission (skipping graded ones unless force); write the CSV and the pages;
+    return the CSV's rows."""
     entries = discover(src)
     todo = [e for e in entries if force or not e.results.exists()]
     jobs = max(1, min(jobs, len(todo) or 1))
@@ -106,21 +120,40 @@ def grade_all(src, out, config, jobs=1, force=False, overlay=None, mnist=None):
             bar.update()
     rows = [row_of(entry, config) for entry in entries]
     write_csv(rows, out, config)
+    write_pages(entries, out, config)
     return rows
+
+
+def status_of(results, entry):
+    if results is None:
+        return f"no results (see {entry.log.name})"
+    if any(t.get("name") == "Autograder error" for t in results.get("tests", [])):
+        return "autograder error"
+    return "graded"
 
 
 def row_of(entry, config):
     row = {"submission": entry.id, "names": "; ".join(n for n, _ in entry.submitters),
            "emails": "; ".join(e for _, e in entry.submitters)}
-    try:
-        results = json.loads(entry.results.read_text())
-    except (OSError, ValueError):
-        return dict(row, status=f"no results (see {entry.log.name})")
+    results = entry.read_results()
+    if results is None:
+        return dict(row, status=status_of(results, entry))
     scores = {t.get("number"): t.get("score", 0) for t in results.get("tests", [])}
     row.update({number: scores.get(number, "") for number in config.item_numbers(config.parts)})
-    failed = any(t.get("name") == "Autograder error" for t in results.get("tests", []))
-    row.update(total=results.get("score", 0), status="autograder error" if failed else "graded")
+    row.update(total=results.get("score", 0), status=status_of(results, entry))
     return row
+
+
+def write_pages(entries, out, config):
+    """Each submission's report beside its results, and the gradebook page beside the CSV."""
+    graded = []
+    for entry in entries:
+        results = entry.read_results()
+        if results is not None:
+            write_report(results, entry.report, title=entry.id)
+        graded.append((entry, results, status_of(results, entry)))
+    page = gradebook_page(graded, config.item_numbers(config.parts), out.parent)
+    out.with_suffix(".html").write_text(page, encoding="utf-8")
 
 
 def write_csv(rows, out, config):

@@ -7,14 +7,16 @@
     python -m autograder gradescope                          # what run_autograder calls on Gradescope
 
 Options common to grading: --config OVERLAY.toml (keys that override autograder/config.toml),
---mnist PATH (default: $MNIST_NPZ, then Keras's cache).
+--mnist PATH (default: $MNIST_NPZ, then Keras's cache). Ctrl-C or SIGTERM stops grading cleanly:
+the sandbox is killed, results.json says grading was interrupted, and the exit code is 128 + the
+signal's number.
 """
 import argparse
 import os
 import sys
 from pathlib import Path
 
-from . import progress
+from . import interrupt, progress
 from .config import ConfigError, load_config
 from .data import MissingDataError
 
@@ -26,13 +28,14 @@ def grade_command(args):
     config = load_config(args.config).with_sandbox(threads=args.threads, user=args.sandbox_user)
     find_mnist(args.mnist)  # a missing data file is the user's to fix: say so before grading
     progress.enable()
-    results = grade(args.path, config, args.results, mnist=args.mnist)
-    print(table(results))
-    print(f"Wrote {os.path.abspath(args.results)}")
-    if args.html:
-        from .html_report import write_report
-        print(f"Wrote {write_report(results, args.html, title=str(args.path))}")
-    return 0
+    with interrupt.handled():
+        results = grade(args.path, config, args.results, mnist=args.mnist)
+        print(table(results))
+        print(f"Wrote {os.path.abspath(args.results)}")
+        if args.html:
+            from .html_report import write_report
+            print(f"Wrote {write_report(results, args.html, title=str(args.path))}")
+    return interrupt.exit_code()
 
 
 def grade_all_command(args):
@@ -41,10 +44,16 @@ def grade_all_command(args):
 
     config = load_config(args.config)
     mnist = find_mnist(args.mnist)
-    rows = grade_all(Path(args.src), Path(args.out), config, jobs=args.jobs, force=args.force,
-                     overlay=args.config, mnist=mnist)
+    with interrupt.handled():
+        try:
+            rows = grade_all(Path(args.src), Path(args.out), config, jobs=args.jobs, force=args.force,
+                             overlay=args.config, mnist=mnist)
+        except interrupt.Interrupted as stop:
+            print(f"Interrupted ({stop.name}): kept the submissions graded so far in {args.out}; "
+                  "run the same command again to grade the rest.", file=sys.stderr)
+            return interrupt.exit_code()
     print(f"Wrote {args.out} and {Path(args.out).with_suffix('.html')}: {len(rows)} submissions")
-    return 0
+    return interrupt.exit_code()
 
 
 def gradescope_command(args):
@@ -54,10 +63,11 @@ def gradescope_command(args):
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     mnist = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
     progress.enable(live=False)  # run_autograder's stdout is a log that staff read
-    results = grade(root / "submission", load_config(args.config), root / "results" / "results.json",
-                    mnist=mnist if mnist.exists() else None)
-    print(table(results))
-    return 0
+    with interrupt.handled():
+        results = grade(root / "submission", load_config(args.config), root / "results" / "results.json",
+                        mnist=mnist if mnist.exists() else None)
+        print(table(results))
+    return interrupt.exit_code()
 
 
 def build_command(args):

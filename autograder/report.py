@@ -4,6 +4,7 @@ results.json follows Gradescope's specification and is produced by gradescope-ut
 JSONTestRunner. Items with figures (6.1, 7.1, 8.1) get HTML output (feedback.item_html), and
 the whole file stays under MAX_RESULTS_BYTES. If the grader itself fails, it still writes a
 valid file: an "Autograder error" test with a score of 0, and the details for staff on stdout.
+If grading is interrupted (interrupt.py), the file keeps the items finished and says so.
 """
 import importlib
 import io
@@ -18,7 +19,7 @@ import unittest
 
 from gradescope_utils.autograder_utils.json_test_runner import JSONTestRunner
 
-from . import feedback, rubric
+from . import feedback, interrupt, rubric, sandbox
 from .grading import Grading
 
 TEST_OUTPUT_CHARS = 8000   # per rubric item, in results.json
@@ -67,7 +68,9 @@ def clip(text, limit):
 
 
 def item_order(test):
-    return [int(part) if part.isdigit() else part for part in test.get("number", "~").split(".")]
+    if not test.get("number"):  # the grader's own notes ("Grading interrupted") go last
+        return (1, [])
+    return (0, [int(part) if part.isdigit() else part for part in test["number"].split(".")])
 
 
 def finish(results, figures=None):
@@ -125,21 +128,42 @@ def autograder_error(details):
             "leaderboard": []}
 
 
+def interrupted(stop, finished, grading):
+    """Results of a grading stopped by a signal: the items it finished, and an item that says so."""
+    staff_log(f"INTERRUPTED by {stop.name}: {len(finished)} items were graded; the sandbox was stopped.")
+    message = (f"Grading was interrupted ({stop.name}) before it finished: the items not listed here "
+               "were not graded. This is not your fault; course staff will regrade.")
+    return {"score": sum(t.get("score", 0) for t in finished),
+            "output": message + ("\n" + summary(grading) if grading else ""),
+            "tests": finished + [{"name": "Grading interrupted", "score": 0, "max_score": 0, "status": "failed",
+                                  "output": message, "visibility": "visible"}],
+            "leaderboard": [], "extra_data": {"interrupted": stop.name}}
+
+
+def was_interrupted(results):
+    """Whether results (a dict) come from a grading stopped before it finished."""
+    return bool((results.get("extra_data") or {}).get("interrupted"))
+
+
 def grade(submission_path, config, results_path, mnist=None):
     """Grade one submission; write results_path; return the results dict. Never raises."""
-    start, grading = time.time(), None
+    start, grading, runner = time.time(), None, None
     rubric.FIGURES.clear()
     try:
         grading = Grading(config, submission_path, mnist=mnist, log=staff_log)
         rubric.GRADING = grading
         stream = io.StringIO()
-        JSONTestRunner(stream=stream, failure_prefix="", stdout_visibility="hidden").run(
-            load_rubric(config, grading.active_parts))
+        runner = JSONTestRunner(stream=stream, failure_prefix="", stdout_visibility="hidden")
+        runner.run(load_rubric(config, grading.active_parts))
         results = json.loads(stream.getvalue())
         results["output"] = summary(grading)
+    except interrupt.Interrupted as stop:
+        results = interrupted(stop, runner.json_data["tests"] if runner else [], grading)
     except BaseException:  # noqa: BLE001 - a grader failure must still produce results.json
         results = autograder_error(traceback.format_exc())
     finally:
+        interrupt.finishing()  # a signal from here on must not stop results.json from being written
+        sandbox.stop_all()  # a stage left running by an interruption
         rubric.GRADING = None
         if grading is not None:
             grading.cleanup()

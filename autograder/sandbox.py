@@ -305,6 +305,7 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
     trusted=True runs grader code: same limits, but as the grader's own user.
     hidden: folders the student process must not see (covered when who.files_hidden).
     watch: called on every poll with the step now running, (kind, label) or None (progress.py).
+    A run the grader abandons (interrupted: interrupt.py) is ended by stop_all.
     """
     runner = Identity(os.getuid(), os.getgid(), "grader", False, False) if trusted else who
     hiding = hiding_plan(hidden, staging_root) if runner.files_hidden and hidden else None
@@ -316,6 +317,7 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
         cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=lambda: _limit_child(runner, memory_mib, processes, hiding))
+    RUNNING[proc.pid] = (proc, runner)
     reader = threading.Thread(target=drain, args=(proc.stdout, output), daemon=True)
     reader.start()
 
@@ -343,6 +345,7 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
             waited = os.wait4(proc.pid, 0)
             break
     _, status, usage = waited
+    RUNNING.pop(proc.pid, None)
     if step:
         steps.append((*step, time.monotonic() - step_start))
     kill_user_processes(runner)
@@ -351,6 +354,26 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
     proc.returncode = code  # we reaped it ourselves; tell Popen so it does not try again
     return RunResult(code, killed, output.text(), output.dropped, time.monotonic() - start,
                      usage.ru_maxrss / 1024, steps)
+
+
+RUNNING = {}  # pid -> (Popen, Identity) of each run in progress, for stop_all
+
+
+def stop_all():
+    """End every run in progress (the grader was interrupted): kill its process group and every
+    process of its sandbox user, and reap it."""
+    while RUNNING:
+        _, (proc, who) = RUNNING.popitem()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(proc.pid, 0)
+        except ChildProcessError:
+            pass
+        proc.returncode = -signal.SIGKILL  # reaped here: Popen must not wait for it again
+        kill_user_processes(who)
 
 
 def drain(stream, output):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from autograder import samples
+from autograder import report, samples
 from autograder.config import part_of
 from conftest import item_scores
 
@@ -55,3 +55,17 @@ def test_grader_measures_its_own_loss(graded_samples):
     """Does a loss averaged over pixels (a tiny loss of its own) still fail the grader's loss check?"""
     output = next(t["output"] for t in graded_samples["loss-averaged-over-pixels"]["tests"] if t.get("number") == "6.1")
     assert "on a different scale" in output
+
+
+def test_results_stay_under_1_mb(graded_samples):
+    """Is every sample's results.json, figures included, under 1 MB?"""
+    sizes = {name: len(json.dumps(results, indent=2)) for name, results in graded_samples.items()}
+    assert max(sizes.values()) < report.MAX_RESULTS_BYTES, sizes
+
+
+def test_reference_feedback_has_its_figures(reference_results):
+    """Does the reference's feedback show a loss curve and reconstructions in 6.1 and 7.1, and
+    the generation grid in 8.1, as HTML whose last text line is the verdict?"""
+    items = {t["number"]: t for t in reference_results["tests"] if t.get("output_format") == "html"}
+    assert {n: items[n]["output"].count("<img") for n in items} == {"6.1": 2, "7.1": 2, "8.1": 1}
+    assert report.table(reference_results).count("full marks") >= 2

@@ -43,7 +43,7 @@ class StageProgress:
         self.stage, self.epochs, self.live, self.out = stage, epochs, live, out
         self.step, self.epoch, self.epoch_start, self.durations = None, 0, None, []
         self.drawn = 0.0
-        self.bar = tqdm(total=None, desc=stage, bar_format="{desc} [{elapsed}] {postfix}", file=sys.stderr,
+        self.bar = tqdm(total=None, desc=stage, bar_format="{desc}: [{elapsed}{postfix}]", file=sys.stderr,
                         dynamic_ncols=True, leave=True) if live else None
         if not live:
             self.line(f"[{stage}] started")

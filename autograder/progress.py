@@ -1,7 +1,8 @@
 """Live progress of a grading for staff: the stage running, and each training epoch with an ETA.
 
-On a terminal, a tqdm bar per stage on stderr: the step running and, during training, epoch k
-of N with an ETA. Elsewhere (Gradescope, CI, grade-all's workers, whose output goes to a log),
+On a terminal, a tqdm bar per stage on the real stderr (sys.__stderr__: while a rubric item
+runs, sys.stdout and sys.stderr are its captured output): the step running and, during
+training, epoch k of N with an ETA. Elsewhere (Gradescope, CI, grade-all's workers, whose output goes to a log),
 one line when a stage starts and one when an epoch ends. It is driven by what sandbox.run's poll
 loop reads anyway (the harness's progress.json, passed to `watch`), so training runs exactly as
 fast as without it: nothing is added to student code or to the sandboxed process.
@@ -25,7 +26,7 @@ _settings = {"on": False, "live": False}
 
 def enable(live=None):
     """Show progress from now on: live bars if stderr is a terminal (or live=True), else lines."""
-    _settings.update(on=True, live=sys.stderr.isatty() if live is None else live)
+    _settings.update(on=True, live=sys.__stderr__.isatty() if live is None else live)
 
 
 def disable():
@@ -40,10 +41,11 @@ class StageProgress:
     """Watches one stage's steps; call it with each poll's step, (kind, label) or None."""
 
     def __init__(self, stage, epochs, live, out):
-        self.stage, self.epochs, self.live, self.out = stage, epochs, live, out
+        """out: the stream for the bar (live) or the lines."""
+        self.stage, self.epochs, self.out = stage, epochs, out
         self.step, self.epoch, self.epoch_start, self.durations = None, 0, None, []
         self.drawn = 0.0
-        self.bar = tqdm(total=None, desc=stage, bar_format="{desc}: [{elapsed}{postfix}]", file=sys.stderr,
+        self.bar = tqdm(total=None, desc=stage, bar_format="{desc}: [{elapsed}{postfix}]", file=out,
                         dynamic_ncols=True, leave=True) if live else None
         if not live:
             self.line(f"[{stage}] started")
@@ -91,9 +93,15 @@ class StageProgress:
             self.bar.close()
 
 
-def start(name, epochs=0, out=None):
-    """A watch for sandbox.run while stage `name` runs (epochs: how many it trains), or None when off."""
-    return StageProgress(name, epochs, _settings["live"], out or sys.__stdout__) if _settings["on"] else None
+def start(name, epochs=0):
+    """A watch for sandbox.run while stage `name` runs (epochs: how many it trains), or None when off.
+
+    Bars go to the real stderr, lines to the real stdout (beside the staff log), never to the
+    output the rubric item that started the stage is capturing."""
+    if not _settings["on"]:
+        return None
+    live = _settings["live"]
+    return StageProgress(name, epochs, live, sys.__stderr__ if live else sys.__stdout__)
 
 
 def finish(watch):

@@ -42,9 +42,8 @@ def test_log_gets_one_line_per_epoch_with_eta(monkeypatch):
 def test_terminal_bar_counts_epochs_with_eta(monkeypatch):
     """On a terminal, does the bar show the step running, then epoch k of N with an ETA?"""
     stderr, clock = io.StringIO(), [0.0]
-    monkeypatch.setattr(progress.sys, "stderr", stderr)
     monkeypatch.setattr("tqdm.std.time", lambda: clock[0])  # the bar's clock, read when it is made
-    watch = progress.StageProgress("train-cvae", 10, live=True, out=io.StringIO())
+    watch = progress.StageProgress("train-cvae", 10, live=True, out=stderr)
     drive(watch, clock, monkeypatch, [(3, IMPORT), (2, BUILD)])
     assert "building the model" in watch.bar.postfix
     drive(watch, clock, monkeypatch, [(20, epoch(1)), (20, epoch(2)), (20, epoch(3)), (1, epoch(4))])
@@ -53,6 +52,23 @@ def test_terminal_bar_counts_epochs_with_eta(monkeypatch):
     assert watch.bar.total == 10 and watch.bar.n == 3 and "3/10" in shown and "train_vae on epoch 4" in shown
     assert "3/10 [01:00<02:20, 20.00s/epoch" in shown, shown  # timed from epoch 1; 7 epochs of 20 s left
     watch.close()
+
+
+@pytest.mark.parametrize("live", [True, False])
+def test_progress_bypasses_the_items_captured_output(monkeypatch, live):
+    """While a rubric item runs (its stdout and stderr captured into its message), does the
+    progress go to the real terminal or log, and nothing of it into the item's message?"""
+    terminal, log, captured = io.StringIO(), io.StringIO(), io.StringIO()
+    monkeypatch.setattr(progress.sys, "__stderr__", terminal)
+    monkeypatch.setattr(progress.sys, "__stdout__", log)
+    monkeypatch.setattr(progress.sys, "stdout", captured)  # as JSONTestRunner(buffer=True) does
+    monkeypatch.setattr(progress.sys, "stderr", captured)
+    progress.enable(live=live)
+    watch = progress.start("checks")
+    watch(IMPORT)
+    progress.finish(watch)
+    assert captured.getvalue() == ""
+    assert "checks" in (terminal if live else log).getvalue()
 
 
 def test_progress_is_off_unless_enabled():

@@ -2,17 +2,21 @@
 
     python -m autograder grade solutions                     # grade a folder or .zip, as Gradescope would
     python -m autograder grade hw6.zip --results out.json    # results.json goes to ./results.json by default
+    python -m autograder grade hw6.zip --html report.html    # also the results as a page, with the figures
     python -m autograder build                               # dist/autograder.zip, to upload to Gradescope
     python -m autograder gradescope                          # what run_autograder calls on Gradescope
 
 Options common to grading: --config OVERLAY.toml (keys that override autograder/config.toml),
---mnist PATH (default: $MNIST_NPZ, then Keras's cache).
+--mnist PATH (default: $MNIST_NPZ, then Keras's cache). Ctrl-C or SIGTERM stops grading cleanly:
+the sandbox is killed, results.json says grading was interrupted, and the exit code is 128 + the
+signal's number.
 """
 import argparse
 import os
 import sys
 from pathlib import Path
 
+from . import interrupt, progress
 from .config import ConfigError, load_config
 from .data import MissingDataError
 
@@ -23,10 +27,15 @@ def grade_command(args):
 
     config = load_config(args.config).with_sandbox(threads=args.threads, user=args.sandbox_user)
     find_mnist(args.mnist)  # a missing data file is the user's to fix: say so before grading
-    results = grade(args.path, config, args.results, mnist=args.mnist)
-    print(table(results))
-    print(f"Wrote {os.path.abspath(args.results)}")
-    return 0
+    progress.enable()
+    with interrupt.handled():
+        results = grade(args.path, config, args.results, mnist=args.mnist)
+        print(table(results))
+        print(f"Wrote {os.path.abspath(args.results)}")
+        if args.html:
+            from .html_report import write_report
+            print(f"Wrote {write_report(results, args.html, title=str(args.path))}")
+    return interrupt.exit_code()
 
 
 def grade_all_command(args):
@@ -35,10 +44,16 @@ def grade_all_command(args):
 
     config = load_config(args.config)
     mnist = find_mnist(args.mnist)
-    rows = grade_all(Path(args.src), Path(args.out), config, jobs=args.jobs, force=args.force,
-                     overlay=args.config, mnist=mnist)
-    print(f"Wrote {args.out}: {len(rows)} submissions")
-    return 0
+    with interrupt.handled():
+        try:
+            rows = grade_all(Path(args.src), Path(args.out), config, jobs=args.jobs, force=args.force,
+                             overlay=args.config, mnist=mnist)
+        except interrupt.Interrupted as stop:
+            print(f"Interrupted ({stop.name}): kept the submissions graded so far in {args.out}; "
+                  "run the same command again to grade the rest.", file=sys.stderr)
+            return interrupt.exit_code()
+    print(f"Wrote {args.out} and {Path(args.out).with_suffix('.html')}: {len(rows)} submissions")
+    return interrupt.exit_code()
 
 
 def gradescope_command(args):
@@ -47,10 +62,12 @@ def gradescope_command(args):
 
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     mnist = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
-    results = grade(root / "submission", load_config(args.config), root / "results" / "results.json",
-                    mnist=mnist if mnist.exists() else None)
-    print(table(results))
-    return 0
+    progress.enable(live=False)  # run_autograder's stdout is a log that staff read
+    with interrupt.handled():
+        results = grade(root / "submission", load_config(args.config), root / "results" / "results.json",
+                        mnist=mnist if mnist.exists() else None)
+        print(table(results))
+    return interrupt.exit_code()
 
 
 def build_command(args):
@@ -72,11 +89,13 @@ def main(argv=None):
     grade.add_argument("--threads", type=int, default=None,
                        help="TensorFlow threads per process (default: the CPUs available, within a container's CPU quota)")
     grade.add_argument("--sandbox-user", default=None, help="user that runs student code when root (default: student)")
+    grade.add_argument("--html", default=None, help="also write the results as a standalone page, figures included")
     grade.set_defaults(run=grade_command)
 
     grade_all = commands.add_parser("grade-all", help="regrade a folder of submissions or a Gradescope export")
     grade_all.add_argument("src", help="folder of submissions (folders or .zip), or a Gradescope export (folder or .zip)")
-    grade_all.add_argument("--out", default="gradebook.csv", help="the CSV to write")
+    grade_all.add_argument("--out", default="gradebook.csv",
+                           help="the CSV to write; gradebook.html (charts, links to each report) goes beside it")
     grade_all.add_argument("--jobs", type=int, default=1, help="submissions graded at once (each gets CPUs / jobs threads)")
     grade_all.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     grade_all.set_defaults(run=grade_all_command)

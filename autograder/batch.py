@@ -6,8 +6,12 @@
 SRC is a folder of submissions (folders or .zip files), or a Gradescope "Export Submissions"
 archive (a folder per submission plus submission_metadata.yml, zipped or not), whose names
 and emails go into the CSV. Each submission's results.json is kept beside it as
-NAME.results.json (and the grader's log as NAME.log); a submission that has one is skipped
-unless --force, so an interrupted run resumes where it stopped.
+NAME.results.json (the grader's log as NAME.log, its page as NAME.report.html); a submission
+that has complete results is skipped unless --force, so an interrupted run resumes where it
+stopped. Beside the CSV, gradebook.html (the CSV's name, .html) shows the class at a glance.
+
+Ctrl-C or SIGTERM stops the running graders (each kills its sandbox and writes results that say
+they were interrupted), writes the CSV and the pages for what was finished, and exits non-zero.
 
 Parallel jobs split the CPUs between them (each TensorFlow worker gets CPUs / jobs threads).
 Each grader claims its own sandbox user (student, student1, ...; see sandbox.claim_user).
@@ -16,6 +20,7 @@ import csv
 import json
 import subprocess
 import sys
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -24,7 +29,9 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-from . import cpus
+from . import cpus, interrupt
+from .html_report import gradebook_page, write_report
+from .report import was_interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = "submission_metadata.yml"
@@ -43,6 +50,17 @@ class Entry:
     @property
     def log(self):
         return self.path.parent / f"{self.id}.log"
+
+    @property
+    def report(self):
+        return self.path.parent / f"{self.id}.report.html"
+
+    def read_results(self):
+        """This submission's results (a dict), or None if it has none that can be read."""
+        try:
+            return json.loads(self.results.read_text())
+        except (OSError, ValueError):
+            return None
 
 
 def unpack_archive(src):
@@ -81,46 +99,117 @@ def discover(src):
             if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".zip")]
 
 
-def grade_one(entry, threads, overlay, mnist):
+class Workers:
+    """The `grade` processes running now, so that an interrupted batch can stop every one."""
+
+    def __init__(self):
+        self.lock, self.running, self.stopping = threading.Lock(), set(), False
+
+    def run(self, cmd, log):
+        """Run cmd to its end (its exit code), or None if the batch is stopping."""
+        with self.lock:  # so that stop() sees every process started
+            if self.stopping:
+                return None
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            self.running.add(proc)
+        try:
+            return proc.wait()
+        finally:
+            with self.lock:
+                self.running.discard(proc)
+
+    def stop(self, signum, seconds=30):
+        """Pass the signal on to every grader (each stops its sandbox and writes its results); wait."""
+        with self.lock:
+            self.stopping, procs = True, list(self.running)
+        for proc in procs:
+            proc.send_signal(signum)
+        for proc in procs:
+            try:
+                proc.wait(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def grade_one(entry, threads, overlay, mnist, workers):
     """Grade one submission in its own process; its output goes to entry.log."""
     cmd = [sys.executable, "-m", "autograder", "grade", str(entry.path), "--results", str(entry.results),
            "--threads", str(threads), "--mnist", str(mnist)]
     if overlay:
         cmd += ["--config", str(overlay)]
     with open(entry.log, "w") as log:
-        return subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
+        return workers.run(cmd, log)
+
+
+def pending(entries, force=False):
+    """The entries to grade: all if force, else those without complete results (none, unreadable,
+    or interrupted)."""
+    def complete(entry):
+        results = entry.read_results()
+        return results is not None and not was_interrupted(results)
+    return [e for e in entries if force or not complete(e)]
 
 
 def grade_all(src, out, config, jobs=1, force=False, overlay=None, mnist=None):
-    """Grade every submission (skipping graded ones unless force); write the CSV; return its rows."""
+    """Grade every submission (skipping graded ones unless force); write the CSV and the pages;
+    return the CSV's rows. Interrupted (interrupt.py): stop the graders, write, then re-raise."""
     entries = discover(src)
-    todo = [e for e in entries if force or not e.results.exists()]
+    todo = pending(entries, force)
     jobs = max(1, min(jobs, len(todo) or 1))
     threads = max(1, cpus.available() // jobs)
     if len(todo) < len(entries):
         print(f"Skipping {len(entries) - len(todo)} already graded (use --force to regrade).")
+    workers, stopped = Workers(), None
     with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="submission") as bar:
-        futures = {pool.submit(grade_one, entry, threads, overlay, mnist): entry for entry in todo}
-        for future in as_completed(futures):
-            bar.set_postfix_str(futures[future].id)
-            bar.update()
+        try:
+            futures = {pool.submit(grade_one, entry, threads, overlay, mnist, workers): entry for entry in todo}
+            for future in as_completed(futures):
+                bar.set_postfix_str(futures[future].id)
+                bar.update()
+        except interrupt.Interrupted as stop:
+            stopped = stop
+            pool.shutdown(wait=False, cancel_futures=True)
+            workers.stop(stop.signum)
     rows = [row_of(entry, config) for entry in entries]
     write_csv(rows, out, config)
+    write_pages(entries, out, config)
+    if stopped:
+        raise stopped
     return rows
+
+
+def status_of(results, entry):
+    if results is None:
+        return f"no results (see {entry.log.name})"
+    if was_interrupted(results):
+        return "interrupted"
+    if any(t.get("name") == "Autograder error" for t in results.get("tests", [])):
+        return "autograder error"
+    return "graded"
 
 
 def row_of(entry, config):
     row = {"submission": entry.id, "names": "; ".join(n for n, _ in entry.submitters),
            "emails": "; ".join(e for _, e in entry.submitters)}
-    try:
-        results = json.loads(entry.results.read_text())
-    except (OSError, ValueError):
-        return dict(row, status=f"no results (see {entry.log.name})")
+    results = entry.read_results()
+    if results is None:
+        return dict(row, status=status_of(results, entry))
     scores = {t.get("number"): t.get("score", 0) for t in results.get("tests", [])}
     row.update({number: scores.get(number, "") for number in config.item_numbers(config.parts)})
-    failed = any(t.get("name") == "Autograder error" for t in results.get("tests", []))
-    row.update(total=results.get("score", 0), status="autograder error" if failed else "graded")
+    row.update(total=results.get("score", 0), status=status_of(results, entry))
     return row
+
+
+def write_pages(entries, out, config):
+    """Each submission's report beside its results, and the gradebook page beside the CSV."""
+    graded = []
+    for entry in entries:
+        results = entry.read_results()
+        if results is not None:
+            write_report(results, entry.report, title=entry.id)
+        graded.append((entry, results, status_of(results, entry)))
+    page = gradebook_page(graded, config.item_numbers(config.parts), out.parent)
+    out.with_suffix(".html").write_text(page, encoding="utf-8")
 
 
 def write_csv(rows, out, config):

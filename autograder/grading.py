@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cpus, elbo, fc_decoder, sandbox
+from . import cpus, elbo, fc_decoder, noise, progress, sandbox
 from .data import find_mnist, load_mnist_arrays
 from .sanitize import Sanitized, SanitizeError, sanitize
 from .submission import SubmissionError, new_workspace, open_submission
@@ -34,6 +34,7 @@ GIVEN_MODULES = ("speedups.py",)  # whole files of given code: always the refere
 NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 EVAL_IMAGES = 500  # held-out images for item 5's before/after loss
+PREVIEW = 8  # test images the feedback shows reconstructed (items 6.1 and 7.1)
 CHECK_STEPS = 8  # quick checks the harness runs after the import (see harness.stage_checks)
 # Passed through to student processes, so that TensorFlow finds a GPU and CUDA's libraries.
 GPU_ENVIRONMENT = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
@@ -88,7 +89,7 @@ class StageOutcome:
         failed = next((s for s in self.steps.values() if not s.ok), None)
         if failed:
             raise Unavailable(f"Not run, because the step before it failed ({failed.name}).")
-        tail = run.output.strip().splitlines()[-3:]
+        tail = noise.without_noise(run.output)[0].strip().splitlines()[-3:]  # what the student printed
         raise Unavailable(f"Not run: the process running your code ended early (exit code {run.returncode})"
                           + (": " + " | ".join(tail) if tail else "."))
 
@@ -107,6 +108,7 @@ class Evaluation:
     train_losses: list             # the student's train_vae return / batches, per epoch
     epoch_seconds: list
     decode: object = None          # the rebuilt decoder (fc_decoder), or None if it could not be
+    reconstructions: object = None  # (PREVIEW, H * W): the first test images decoded, for feedback
 
 
 @dataclass
@@ -115,6 +117,7 @@ class Measured:
     loss: float
     decode: object  # the rebuilt decoder, or None when the student's own decodings were used
     note: str       # why the student's own decodings were used, or ""
+    reconstructions: object = None  # (PREVIEW, H * W): the first images decoded from mu (or theirs)
 
 
 def validated(arrays, key, shape, lo=None, hi=None):
@@ -325,14 +328,19 @@ class Grading:
         cmd = cmd or [sys.executable, str(self.path("code", HARNESS.name)), stage, str(self.path("request")), str(out)]
         step_limits = dict(step_limits, total=total)
         sb = self.config.sandbox
+        watch = progress.start(stage, int(self.training_cfg["epochs"]) if stage.startswith("train-") else 0)
         run = sandbox.run(cmd, who=self.who, cwd=str(self.path("home")), env=self._env(), step_limits=step_limits,
                           progress_file=str(out / "progress.json"), memory_mib=sb["memory_mib"],
                           processes=sb["processes"], output_kib=sb["output_kib"], rss_limit_mib=sb["rss_mib"],
-                          trusted=trusted, hidden=self.hidden_paths(), staging_root=str(self.path("mnt")))
+                          trusted=trusted, hidden=self.hidden_paths(), staging_root=str(self.path("mnt")), watch=watch)
+        progress.finish(watch)
         self.log(f"[{stage}] {run.seconds:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB, exit {run.returncode}"
                  + (f", killed: {run.killed}" if run.killed else ""))
-        if run.output.strip():
-            self.log(f"[{stage}] output of the process (kept: start and end):\n{run.output.rstrip()}")
+        output, noise_lines = noise.without_noise(run.output)
+        if output.strip():
+            self.log(f"[{stage}] output of the process (kept: start and end):\n{output.rstrip()}")
+        if noise_lines:
+            self.log(f"[{stage}] left out {noise_lines} lines of TensorFlow's start-up messages (noise.py)")
         return run, self._read_steps(stage, out)
 
     def _read_steps(self, stage, out):
@@ -421,7 +429,7 @@ class Grading:
             self.notes.append(f"{kind.upper()}: {measured.note}")
             self.log(f"REVIEW: {kind.upper()} was evaluated with the student's own decoder: {measured.note}")
         return Evaluation(measured.loss, [float(e["returned"]) / batches for e in epochs],
-                          [float(e["seconds"]) for e in epochs], measured.decode)
+                          [float(e["seconds"]) for e in epochs], measured.decode, measured.reconstructions)
 
     def measure(self, step, images, labels, kind, secret, prefix=""):
         """The grader's negative ELBO per image of a model a step exported (see harness.export).
@@ -456,7 +464,10 @@ class Grading:
             x_hat = np.clip(decode(decoder_in[rows]).reshape(-1, IMAGE_PIXELS), 0.0, 1.0) if decode else theirs[rows]
             losses.append(elbo.negative_elbo(images[rows] / np.float32(255.0), x_hat, mu[rows], logvar[rows]))
         step.__dict__.pop("arrays", None)  # drop the loaded arrays (cached_property); reread if needed
-        return Measured(float(np.concatenate(losses).mean()), decode, note)
+        head = slice(0, PREVIEW)  # the first images, decoded from mu itself for the feedback figures
+        shown = theirs[head] if not decode else np.clip(decode(
+            mu[head] if one_hot is None else np.concatenate([mu[head], one_hot[head]], axis=1)), 0.0, 1.0)
+        return Measured(float(np.concatenate(losses).mean()), decode, note, shown.reshape(-1, IMAGE_PIXELS))
 
     def probe(self, kind):
         """Fixed decoder inputs, (16, Z) or (16, Z + C), to check a rebuilt decoder against."""
@@ -505,9 +516,11 @@ class Grading:
                "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": str(self.threads)}
         cmd = [sys.executable, "-m", "autograder.classifier.predict", str(folder / "in.npz"), str(folder / "out.npz")]
         sb = self.config.sandbox
+        watch = progress.start("classify" + tag)
         run = sandbox.run(cmd, who=self.who, cwd=str(ROOT), env=env, step_limits={"total": seconds},
                           memory_mib=sb["memory_mib"], processes=sb["processes"], output_kib=sb["output_kib"],
-                          rss_limit_mib=sb["rss_mib"], trusted=True)
+                          rss_limit_mib=sb["rss_mib"], trusted=True, watch=watch)
+        progress.finish(watch)
         self.log(f"[classify{tag}] {run.seconds:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB, exit {run.returncode}")
         if run.returncode != 0:
             self.log(run.output)

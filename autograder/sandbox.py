@@ -311,7 +311,7 @@ def session_memory_mib(session):
 
 
 def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, processes, output_kib,
-        rss_limit_mib=None, trusted=False, hidden=(), staging_root=None):
+        rss_limit_mib=None, trusted=False, hidden=(), staging_root=None, watch=None):
     """Run cmd in the sandbox; kill it when a step overruns its limit.
 
     step_limits maps a step kind (e.g. "epoch") to its seconds. The child reports the step it
@@ -322,6 +322,8 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
     where a GPU is visible (see address_space_cap).
     trusted=True runs grader code: same limits, but as the grader's own user.
     hidden: folders the student process must not see (covered when who.files_hidden).
+    watch: called on every poll with the step now running, (kind, label) or None (progress.py).
+    A run the grader abandons (interrupted: interrupt.py) is ended by stop_all.
     """
     runner = Identity(os.getuid(), os.getgid(), "grader", False, False) if trusted else who
     memory_mib = address_space_cap(memory_mib)
@@ -334,6 +336,7 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
         cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=lambda: _limit_child(runner, memory_mib, processes, hiding))
+    RUNNING[proc.pid] = (proc, runner)
     reader = threading.Thread(target=drain, args=(proc.stdout, output), daemon=True)
     reader.start()
 
@@ -347,6 +350,8 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
             if step:
                 steps.append((*step, now - step_start))
             step, step_start = seen, now
+        if watch:
+            watch(step)
         if step and step[0] in step_limits and now - step_start > step_limits[step[0]]:
             killed = f"{step[1]} exceeded its limit of {step_limits[step[0]]:.0f} s"
         elif now - start > step_limits["total"]:
@@ -359,6 +364,7 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
             waited = os.wait4(proc.pid, 0)
             break
     _, status, usage = waited
+    RUNNING.pop(proc.pid, None)
     if step:
         steps.append((*step, time.monotonic() - step_start))
     kill_user_processes(runner)
@@ -367,6 +373,26 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
     proc.returncode = code  # we reaped it ourselves; tell Popen so it does not try again
     return RunResult(code, killed, output.text(), output.dropped, time.monotonic() - start,
                      usage.ru_maxrss / 1024, steps)
+
+
+RUNNING = {}  # pid -> (Popen, Identity) of each run in progress, for stop_all
+
+
+def stop_all():
+    """End every run in progress (the grader was interrupted): kill its process group and every
+    process of its sandbox user, and reap it."""
+    while RUNNING:
+        _, (proc, who) = RUNNING.popitem()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(proc.pid, 0)
+        except ChildProcessError:
+            pass
+        proc.returncode = -signal.SIGKILL  # reaped here: Popen must not wait for it again
+        kill_user_processes(who)
 
 
 def drain(stream, output):

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,33 @@ def load_module(path, name):
 
 def item_scores(results):
     return {t["number"]: t.get("score", 0) for t in results["tests"] if "number" in t}
+
+
+class Markup(HTMLParser):
+    """The tags, attributes and text of a page, as a browser's parser sees them."""
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text = [], []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def problems(self):
+        """What would run or load in a browser: scripts, event handlers, images that are not our PNGs."""
+        found = []
+        for tag, attrs in self.tags:
+            if tag in ("script", "iframe", "object", "embed", "link"):
+                found.append(tag)
+            found += [f"{tag} {name}" for name in attrs if name.startswith("on")]
+            if tag == "img" and not attrs.get("src", "").startswith("data:image/png;base64,"):
+                found.append(f"img src={attrs.get('src')!r}")
+        return found
 
 
 @pytest.fixture(scope="session")

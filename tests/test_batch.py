@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from autograder import samples
-from conftest import QUICK, item_scores, run_module
+from conftest import QUICK, Markup, item_scores, run_module
 
 
 def read_csv(path):
@@ -27,6 +27,15 @@ def test_gradebook_matches_every_sample(graded_samples, config):
             assert {n: float(row[n]) for n in expected} == pytest.approx(expected), name
             if samples.compares_all(name):  # else only the optional parts' items are checked
                 assert float(row["total"]) == pytest.approx(sum(expected.values()))
+
+
+def test_gradebook_page_links_every_report(graded_samples):
+    """Does each group's gradebook.html link a report, beside its results, for every sample?"""
+    for folder, overlay, names in graded_samples.groups:
+        markup = Markup((folder / "gradebook.html").read_text())
+        links = sorted(attrs["href"] for tag, attrs in markup.tags if tag == "a")
+        assert links == sorted(f"{name}.report.html" for name in names)
+        assert all((folder / link).is_file() for link in links)
 
 
 def test_second_run_skips_everything(graded_samples):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from autograder import samples
+from autograder import report, samples
 from autograder.config import part_of
 from conftest import item_scores
 
@@ -82,3 +82,17 @@ def test_staff_log_says_how_student_code_ran(graded_samples):
     assert "[train-cvae] epoch 10: loss" in reference and "MiB" in reference
     eager_loss = staff_log(graded_samples, "style-flat-decoder-eager-loss")
     assert "loss_function: tracing the loss failed (AttributeError" in eager_loss and "numpy" in eager_loss
+
+
+def test_results_stay_under_1_mb(graded_samples):
+    """Is every sample's results.json, figures included, under 1 MB?"""
+    sizes = {name: len(json.dumps(results, indent=2)) for name, results in graded_samples.items()}
+    assert max(sizes.values()) < report.MAX_RESULTS_BYTES, sizes
+
+
+def test_reference_feedback_has_its_figures(reference_results):
+    """Does the reference's feedback show a loss curve and reconstructions in 6.1 and 7.1, and
+    the generation grid in 8.1, as HTML whose last text line is the verdict?"""
+    items = {t["number"]: t for t in reference_results["tests"] if t.get("output_format") == "html"}
+    assert {n: items[n]["output"].count("<img") for n in items} == {"6.1": 2, "7.1": 2, "8.1": 1}
+    assert report.table(reference_results).count("full marks") >= 2

@@ -12,9 +12,12 @@ import pwd
 
 import pytest
 
-from autograder import sandbox
+from autograder import feedback, sandbox
+from conftest import Markup
 
 ISOLATED = os.geteuid() == 0
+RAISED = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"  # hostile-xss
+PRINTED = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
 
 
 def output(graded, name, number="1.1"):
@@ -119,3 +122,28 @@ def test_isolation_is_real_in_ci():
         pytest.skip("checked in CI, where the suite runs as root")
     who = sandbox.identity("student")
     assert who.switched and who.network_isolated and who.files_hidden, who.describe()
+
+
+def pages_of(graded, name):
+    """The pages grade-all wrote for sample `name`: its report, and its group's gradebook."""
+    folder = next(folder for folder, _, names in graded.groups if name in names)
+    return [folder / f"{name}.report.html", folder / "gradebook.html"]
+
+
+def test_html_in_messages_stays_text(graded_samples):
+    """Do hostile-xss's <script> and <img onerror> (an exception message, and printed output) reach
+    its HTML items and its pages only as text, while the figures still show?"""
+    results = graded_samples["hostile-xss"]
+    by_number = {t.get("number"): t for t in results["tests"]}
+    html_items = [t for t in results["tests"] if t.get("output_format") == "html"]
+    assert [t["number"] for t in html_items] == ["6.1", "7.1", "8.1"]
+    assert RAISED in by_number["2.1"]["output"]  # a text item: Gradescope shows it as text
+    assert PRINTED in feedback.plain_text(by_number["7.1"]) and PRINTED in feedback.plain_text(by_number["8.1"])
+    assert "<img" in by_number["6.1"]["output"]  # the VAE trained: its figures are there
+    for item in html_items:
+        assert Markup(item["output"]).problems() == [], item["number"]
+    for page in pages_of(graded_samples, "hostile-xss"):
+        markup = Markup(page.read_text())
+        assert markup.problems() == [], page.name
+    text = "".join(Markup(pages_of(graded_samples, "hostile-xss")[0].read_text()).text)
+    assert RAISED in text and PRINTED in text

@@ -21,15 +21,20 @@ GRADING = None  # the current submission's Grading, set by the runner
 # show_*_images reshape whatever they get), after N.
 IMAGE_LAYOUTS = {(1, 28, 28): "(N, 1, 28, 28)", (28, 28, 1): "(N, 28, 28, 1)", (28, 28): "(N, 28, 28)",
                  (784,): "(N, 784)"}
+FIGURE_ITEMS = set()  # items whose output is HTML, with figures (see feedback.item_html)
+FIGURES = {}  # item number -> [figures.Figure] drawn while the rubric runs; reset by the runner
 
 
-def item(num, partial=False):
-    """Mark a test as rubric item `num`; partial=True gives it set_score (partial credit)."""
+def item(num, partial=False, figures=False):
+    """Mark a test as rubric item `num`; partial=True gives it set_score (partial credit);
+    figures=True makes its output HTML, with the figures the test attaches (RubricTest.figure)."""
     def decorate(func):
         if partial:
             func = partial_credit(0)(func)
         func = number(num)(func)
         func.__rubric_item__ = num
+        if figures:
+            FIGURE_ITEMS.add(num)
         return func
     return decorate
 
@@ -59,6 +64,15 @@ class RubricTest(unittest.TestCase):
             return get()
         except Unavailable as why:
             self.fail(str(why))
+
+    def figure(self, draw, *args):
+        """Show draw(*args), a figures.Figure, with this item's output. A figure that cannot be
+        drawn is left out (the staff log says why): it must never cost the student a point."""
+        number = getattr(type(self), self._testMethodName).__rubric_item__
+        try:
+            FIGURES.setdefault(number, []).append(draw(*args))
+        except Exception as err:  # noqa: BLE001 - the item's score and message stand without it
+            self.grading.log(f"[figures] item {number}: {draw.__name__} failed: {type(err).__name__}: {err}")
 
     def check_step(self, stage, step, context=None):
         """The successful record of `step` in `stage` (an outcome), or fail with its error.

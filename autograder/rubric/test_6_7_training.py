@@ -1,6 +1,7 @@
 """Sections 6 and 7: trained for the full run with the student's own train_vae, each model's
 loss on the MNIST test set, measured by the grader (not by the student's loss_function), is
 below the threshold."""
+from .. import figures
 from . import RubricTest, item, tiered
 
 
@@ -12,6 +13,11 @@ class TestTraining(RubricTest):
         fraction = tiered(result.test_loss, tiers, higher_is_better=False)
         points = getattr(type(self), self._testMethodName).__weight__
         set_score(fraction * points)
+        self.figure(figures.loss_curve, kind.upper(), result.train_losses, result.test_loss, tiers)
+        shown = result.reconstructions  # (n, H * W): the first n test images, decoded
+        if shown is not None:
+            originals = g.mnist_arrays[1][0][:len(shown)].reshape(len(shown), -1) / 255.0
+            self.figure(figures.reconstructions, kind.upper(), originals, shown, result.decode is None)
         epochs = len(result.train_losses)
         lines = [
             f"{kind.upper()} after {epochs} epochs of your train_vae (batch size "
@@ -34,12 +40,12 @@ class TestTraining(RubricTest):
         if fraction < 1.0:
             self.fail(f"{kind.upper()} test loss {result.test_loss:.2f} is not below {threshold}.")
 
-    @item("6.1", partial=True)
+    @item("6.1", partial=True, figures=True)
     def test_vae_loss(self, set_score=None):
         """VAE: after full training, the test loss is below 120"""
         self.judge("vae", set_score)
 
-    @item("7.1", partial=True)
+    @item("7.1", partial=True, figures=True)
     def test_cvae_loss(self, set_score=None):
         """CVAE: after full training, the test loss is below 120"""
         self.judge("cvae", set_score)

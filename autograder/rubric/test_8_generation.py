@@ -4,11 +4,12 @@ import numpy as np
 
 from gradescope_utils.autograder_utils.decorators import leaderboard
 
+from .. import figures
 from . import RubricTest, item, tiered
 
 
 class TestGeneration(RubricTest):
-    @item("8.1", partial=True)
+    @item("8.1", partial=True, figures=True)
     def test_generation_accuracy(self, set_score=None):
         """CVAE: the classifier recognizes more than 90% of its generated digits"""
         g = self.grading
@@ -19,7 +20,11 @@ class TestGeneration(RubricTest):
         tiers = g.config.thresholds["accuracy_tiers"]
         fraction = tiered(accuracy, tiers, higher_is_better=True)
         set_score(fraction * type(self).test_generation_accuracy.__weight__)
-        by_digit = ", ".join(f"{d}: {np.mean(predicted[asked == d] == d):.0%}" for d in range(10))
+        digit_accuracy = np.array([np.mean(predicted[asked == d] == d) for d in range(10)])
+        by_digit = ", ".join(f"{d}: {value:.0%}" for d, value in enumerate(digit_accuracy))
+        shown = min(per_digit, figures.GRID_COLUMNS)  # the first generations of each digit
+        self.figure(figures.generation_grid, g.generations().reshape(10, per_digit, -1)[:, :shown],
+                    predicted.reshape(10, per_digit)[:, :shown], digit_accuracy, tiers[0][0])
         print(f"{per_digit} generations per digit from z ~ N(0, I) (fixed seed), decoded with "
               f"model.decoder(concat(z, one_hot(digit))).\nClassifier accuracy: {accuracy:.1%} "
               f"(per digit: {by_digit}).")
@@ -27,9 +32,21 @@ class TestGeneration(RubricTest):
         if spread < 0.02:
             print(f"Note: the generations of each digit barely vary with z (mean pixel standard deviation "
                   f"{spread:.3f}): the decoder ignores z, a sign of posterior collapse (see items 6 and 7).")
+        if accuracy < 0.5 and label_independent(predicted.reshape(10, per_digit)):
+            print("The classifier reads the same mix of digits in every row of the grid: your generations do "
+                  "not depend on the digit asked for. Check that the decoder gets concat(z, c) (item 4.4) and "
+                  "that train_vae passes each batch's labels (item 5); a model trained too little (item 7) "
+                  "does this too.")
         if fraction < 1.0:
             self.fail(f"Expected more than {tiers[0][0]:.0%} accuracy, got {accuracy:.1%}"
                       + (f" ({fraction:.0%} of the points)." if fraction else "."))
+
+
+def label_independent(predicted, tolerance=0.25):
+    """Whether the classifier's labels (C, per_digit) are spread alike whatever digit was asked for:
+    on average, a row's label distribution is within `tolerance` (total variation) of the overall one."""
+    counts = np.stack([np.bincount(row, minlength=10)[:10] for row in predicted.astype(int)]) / predicted.shape[1]
+    return bool((0.5 * np.abs(counts - counts.mean(axis=0)).sum(axis=1)).mean() < tolerance)
 
 
 class TestLeaderboard(RubricTest):

@@ -17,6 +17,7 @@ changes how your code runs, never what it computes:
   draws fresh noise, and the sequence still depends only on the global seed.
 """
 import types
+import weakref
 
 import keras
 import tensorflow as tf
@@ -44,7 +45,8 @@ def _compiled_apply(self, grads, trainable_variables=None):
     compiled = self.__dict__.setdefault("_compiled_updates", {})
     key = tuple(id(v) for v in variables)
     if key not in compiled:
-        compiled[key] = tf.function(lambda g: _traced_apply(self, g, variables))
+        optimizer = weakref.ref(self)  # no cycle: a dropped optimizer is freed at once, slots and all
+        compiled[key] = tf.function(lambda g: _traced_apply(optimizer(), g, variables))
     compiled[key](list(grads))
 
 

@@ -144,19 +144,21 @@ def number(value, default=math.nan):
 
 
 def log_training(log, stage, steps):
-    """Staff log: how the stage ran the student's code, and each epoch's loss, time and memory."""
+    """Staff log: how the stage ran the student's code, and each epoch's loss and memory."""
     build = steps.get("build")
     if not build or not build.ok:
         return
     compiled = build.values.get("compiled") or {}
     log(f"[{stage}] model call: {compiled.get('call', '?')}; loss_function: {compiled.get('loss', '?')}")
-    batches, events = build.values.get("batches") or 1, []
+    batches, events, epochs = build.values.get("batches") or 1, [], []
     for name, step in steps.items():
         if name.startswith("epoch_") and step.ok:
-            v = step.values
-            log(f"[{stage}] epoch {v.get('epoch')}: loss {number(v.get('returned')) / batches:.2f} per image, "
-                f"{number(v.get('seconds'), 0):.1f} s, RSS {number(v.get('rss_mib'), 0):.0f} MiB")
-            events = v.get("compile_events") or events
+            epochs.append(step.values)
+            events = step.values.get("compile_events") or events
+    if epochs:  # one line each: the live progress lines already gave each epoch's time
+        log(f"[{stage}] loss per image by epoch: "
+            + ", ".join(f"{number(v.get('returned')) / batches:.2f}" for v in epochs))
+        log(f"[{stage}] RSS after each epoch (MiB): " + ", ".join(f"{number(v.get('rss_mib'), 0):.0f}" for v in epochs))
     for event in events:
         log(f"[{stage}] fell back to eager code: {event}")
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from autograder import samples  # noqa: E402
 
 STAGE = re.compile(r"^\[(\S+)\] ([\d.]+) s, peak RSS (\d+) MiB", re.M)
-EPOCH = re.compile(r"^\[(train-\w+)\] epoch (\d+): .* RSS (\d+) MiB", re.M)
+EPOCH = re.compile(r"^\[(train-\w+)\] RSS after each epoch \(MiB\): ([\d, ]+)$", re.M)
 COMPILED = re.compile(r"^\[(train-\w+)\] model call: (.*); loss_function: (.*)$", re.M)
 
 
@@ -41,9 +41,7 @@ def grade(name, folder, overlay):
     if not results.exists():
         sys.exit(f"{name}: no results.json\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     log = proc.stdout
-    epochs = {}
-    for stage, epoch, rss in EPOCH.findall(log):
-        epochs.setdefault(stage, {})[int(epoch)] = int(rss)
+    epochs = {stage: dict(enumerate(map(int, values.split(", ")), start=1)) for stage, values in EPOCH.findall(log)}
     return {"seconds": seconds, "score": json.loads(results.read_text())["score"],
             "stages": {stage: (float(s), int(rss)) for stage, s, rss in STAGE.findall(log)},
             "epochs": epochs, "compiled": {stage: (call, loss) for stage, call, loss in COMPILED.findall(log)}}

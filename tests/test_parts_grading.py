@@ -17,7 +17,7 @@ from stencil.markers import transform
 
 PARTS_OVERLAY = samples.HERE / "parts.toml"
 CORE_ITEMS = ["1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "3.4", "4.1", "4.2", "4.3",
-              "4.4", "5.1", "5.2", "6.1", "7.1", "8.1", "9.1", "9.2"]
+              "4.4", "5.1", "5.2", "5.3", "6.1", "7.1", "8.1", "9.1", "9.2"]
 
 
 def rubric_items(config, parts):

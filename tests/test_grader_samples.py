@@ -59,6 +59,7 @@ def test_grader_measures_its_own_loss(graded_samples):
 
 
 def staff_log(graded_samples, name):
+    graded_samples[name]  # skips the test when the sample was not graded (HW6_SAMPLES)
     folder = next(folder for folder, _, names in graded_samples.groups if name in names)
     return (folder / f"{name}.log").read_text()
 

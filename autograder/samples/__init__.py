@@ -11,6 +11,10 @@ Each folder here holds a sample.toml:
     file = "vae.py"
     old = "tf.exp(0.5 * logvar)"
     new = "tf.exp(logvar)"
+    [[functions]]                 # whole top-level functions, as a student wrote them
+    file = "assignment.py"
+    name = "train_vae"
+    code = "def train_vae(model, train_loader, args, is_cvae=False): ..."   # a TOML multi-line string
     [expected]                    # items that do not get full marks, and what they get
     "2.3" = 0
 
@@ -28,6 +32,7 @@ for every sample; their samples say compare = "parts", and only their part items
     python -m autograder.samples                  # list the samples
     python -m autograder.samples write NAME DEST  # materialize one
 """
+import ast
 import shutil
 import tomllib
 from pathlib import Path
@@ -86,6 +91,16 @@ def expected_scores(name, config=None):
     return expected
 
 
+def replace_function(text, name, code):
+    """text with its top-level function `name` (decorators and all) replaced by `code`."""
+    found = [node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef) and node.name == name]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} top-level functions named {name!r}; expected exactly one")
+    lines = text.splitlines(keepends=True)
+    start = min([found[0].lineno] + [d.lineno for d in found[0].decorator_list]) - 1
+    return "".join(lines[:start]) + code.rstrip("\n") + "\n" + "".join(lines[found[0].end_lineno:])
+
+
 def materialize(name, dest):
     """Write sample `name` to dest/hw6/... and return dest."""
     sample, dest = spec(name), Path(dest)
@@ -109,6 +124,9 @@ def materialize(name, dest):
             raise ValueError(f"sample {name}: {edit['old']!r} occurs {text.count(edit['old'])} times "
                              f"in {edit['file']}; it must occur exactly once")
         target.write_text(text.replace(edit["old"], edit["new"]))
+    for function in sample.get("functions", []):
+        target = code / function["file"]
+        target.write_text(replace_function(target.read_text(), function["name"], function["code"]))
     extra = HERE / name / "files"
     if extra.is_dir():
         shutil.copytree(extra, dest / "hw6", dirs_exist_ok=True)

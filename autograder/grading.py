@@ -4,15 +4,18 @@ Stages, in order (a stage runs only when a rubric item first asks for it):
     checks      student process: import, then the quick checks of items 2-5
     train-vae   student process: 10 epochs of the student's train_vae, then the test-set export
     train-cvae  the same for the CVAE, plus the generations for item 8
-    classify    grader process (trusted code): the pretrained classifier labels the generations
+    classify    in the grader (trusted code, NumPy): the pretrained classifier labels the generations
     parts       student process: the optional parts that are on (see parts.py and harness_parts.py)
 Training is skipped, with a reason, when the quick checks show it cannot succeed.
 """
+import ctypes
+import gc
 import json
 import math
 import os
 import shutil
 import sys
+import time
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cpus, elbo, fc_decoder, noise, progress, sandbox
+from .classifier.model import load_classifier, predict_labels
 from .data import find_mnist, load_mnist_arrays
 from .sanitize import Sanitized, SanitizeError, sanitize
 from .submission import SubmissionError, new_workspace, open_submission
@@ -36,6 +40,7 @@ IMAGE_PIXELS = 28 * 28
 EVAL_IMAGES = 500  # held-out images for item 5's before/after loss
 PREVIEW = 8  # test images the feedback shows reconstructed (items 6.1 and 7.1)
 CHECK_STEPS = 8  # quick checks the harness runs after the import (see harness.stage_checks)
+GRADER_TRAIN_IMAGES = 64  # training images the grader keeps at least (parts.inputs takes 16)
 # Passed through to student processes, so that TensorFlow finds a GPU and CUDA's libraries.
 GPU_ENVIRONMENT = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
                    "LD_LIBRARY_PATH", "CUDA_HOME", "XLA_FLAGS", "TF_FORCE_GPU_ALLOW_GROWTH")
@@ -193,6 +198,17 @@ def divergence(epochs, batches, given_optimizer):
     return " ".join(lines)
 
 
+def release_memory():
+    """Give the memory this process has freed back to the system before a student process
+    starts: in a container the two share one limit, and what the grader keeps, TensorFlow's code
+    pages in the student's process lose (they are dropped and read again, over and over)."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)  # glibc keeps freed heap memory otherwise
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 class Grading:
     """One submission's grading: its workspace, its stages' outcomes, and what they mean."""
 
@@ -330,6 +346,7 @@ class Grading:
         cmd = cmd or [sys.executable, str(self.path("code", HARNESS.name)), stage, str(self.path("request")), str(out)]
         step_limits = dict(step_limits, total=total)
         sb = self.config.sandbox
+        release_memory()
         watch = progress.start(stage, int(self.training_cfg["epochs"]) if stage.startswith("train-") else 0)
         run = sandbox.run(cmd, who=self.who, cwd=str(self.path("home")), env=self._env(), step_limits=step_limits,
                           progress_file=str(out / "progress.json"), memory_mib=sb["memory_mib"],
@@ -510,25 +527,14 @@ class Grading:
 
     def classify_images(self, generated, tag=""):
         """Labels (N,) the trusted classifier gives images (N, H * W) in [0, 1]."""
-        folder = self.path("classify" + tag)
-        folder.mkdir(mode=0o700, exist_ok=True)  # the grader's own: the sandbox user cannot read it
-        np.savez(folder / "in.npz", images=generated.reshape(-1, 1, 28, 28))
-        seconds = self._seconds("classify")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "PYTHONPATH": str(ROOT),
-               "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": str(self.threads)}
-        cmd = [sys.executable, "-m", "autograder.classifier.predict", str(folder / "in.npz"), str(folder / "out.npz")]
-        sb = self.config.sandbox
-        watch = progress.start("classify" + tag)
-        run = sandbox.run(cmd, who=self.who, cwd=str(ROOT), env=env, step_limits={"total": seconds},
-                          memory_mib=sb["memory_mib"], processes=sb["processes"], output_kib=sb["output_kib"],
-                          rss_limit_mib=sb["rss_mib"], trusted=True, watch=watch)
-        progress.finish(watch)
-        self.log(f"[classify{tag}] {run.seconds:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB, exit {run.returncode}")
-        if run.returncode != 0:
-            self.log(run.output)
-            raise RuntimeError(f"the classifier failed (exit {run.returncode}): {run.output.strip()[-500:]}")
-        with np.load(folder / "out.npz", allow_pickle=False) as out:
-            return np.asarray(out["labels"])
+        start = time.perf_counter()
+        labels = predict_labels(self.classifier, np.asarray(generated).reshape(-1, 1, 28, 28))
+        self.log(f"[classify{tag}] {len(labels)} images in {time.perf_counter() - start:.1f} s (NumPy, in the grader)")
+        return labels
+
+    @cached_property
+    def classifier(self):
+        return load_classifier()  # checks the weights' sha256 first
 
     @cached_property
     def active_parts(self):
@@ -555,7 +561,13 @@ class Grading:
 
     @cached_property
     def mnist_arrays(self):
-        return load_mnist_arrays(self.mnist)  # uint8, (N, 28, 28)
+        """MNIST, uint8 ((x_train, y_train), (x_test, y_test)), images (N, 28, 28): the whole test
+        set, but only the first training images, which the grader's own inputs use (the sandbox
+        reads the full set itself). In a container, memory this process holds is taken from the
+        student's training process, which shares the limit."""
+        (x_train, y_train), test = load_mnist_arrays(self.mnist)
+        head = max(int(self.training_cfg["smoke_images"]), GRADER_TRAIN_IMAGES)
+        return (x_train[:head].copy(), y_train[:head].copy()), test
 
     def rng(self, purpose):
         """A NumPy generator seeded by the config's seed and what it is for, so inputs never shift."""

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from autograder.classifier.model import (
-    WEIGHTS_PATH, ClassifierIntegrityError, load_classifier, predict_labels, predict_probs,
-    to_nhwc)
+    WEIGHTS_PATH, ClassifierIntegrityError, NumpyCNN, load_classifier, load_keras_classifier,
+    predict_labels, predict_probs, to_nhwc)
 from autograder.data import load_mnist_arrays
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,6 +36,18 @@ def test_accuracy_on_full_test_set(model, mnist_test):
     accuracy = float(np.mean(predict_labels(model, x[:, None]) == y))  # homework layout
     print(f"\nclassifier test accuracy: {accuracy:.4f} on {len(y)} images")
     assert accuracy >= 0.99
+
+
+def test_numpy_forward_pass_is_the_keras_model(model, mnist_test):
+    """The grader's NumPy CNN computes what Keras computes from the same weights: on real digits
+    and on noise (blurry, ambiguous inputs like poor generations), the same labels."""
+    assert isinstance(model, NumpyCNN)
+    keras_model = load_keras_classifier()
+    noise = np.random.default_rng(0).uniform(0, 1, (500, 1, 28, 28)).astype(np.float32)
+    for images in (mnist_test[0][:2000, None], noise):
+        ours, theirs = predict_probs(model, images), predict_probs(keras_model, images)
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+        np.testing.assert_array_equal(ours.argmax(axis=1), theirs.argmax(axis=1))
 
 
 def test_layouts_agree(model, mnist_test):

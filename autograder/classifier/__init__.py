@@ -3,13 +3,14 @@
 The committed weights (``mnist_cnn.weights.h5``) are checked against the sha256 in
 ``mnist_cnn.weights.h5.sha256`` before they are loaded, so a modified classifier is refused.
 
-Use it in-process::
+Use it in-process (NumPy; no TensorFlow)::
 
     from autograder.classifier.model import load_classifier, predict_labels
     model = load_classifier()
     labels = predict_labels(model, images)   # images: (N, 1, 28, 28) floats in [0, 1] -> (N,) int64
 
-or from a subprocess: ``python -m autograder.classifier.predict IN.npz OUT.npz``.
+or from the command line: ``python -m autograder.classifier.predict IN.npz OUT.npz``.
+``load_keras_classifier()`` builds the same network in Keras (to train or to compare).
 
 Retrain (rewrites the weights and their .sha256; takes a few minutes on CPU)::
 

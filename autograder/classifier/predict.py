@@ -1,4 +1,4 @@
-"""Classify images in a trusted subprocess of the grader.
+"""Classify images from the command line (the grader itself calls model.predict_labels in-process).
 
     python -m autograder.classifier.predict IN.npz OUT.npz
 
@@ -10,8 +10,6 @@ import os
 import sys
 import zipfile
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep stderr to our own error line
 
 import numpy as np
 
@@ -47,7 +45,7 @@ def main(argv=None):
         return 2
     in_path, out_path = map(Path, argv)
     try:
-        images = read_images(in_path)  # validate before paying for the TensorFlow import
+        images = read_images(in_path)
         from autograder.classifier.model import load_classifier, predict_probs
         probs = predict_probs(load_classifier(), images)
     except (ValueError, ClassifierIntegrityError) as e:

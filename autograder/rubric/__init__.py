@@ -22,7 +22,7 @@ GRADING = None  # the current submission's Grading, set by the runner
 IMAGE_LAYOUTS = {(1, 28, 28): "(N, 1, 28, 28)", (28, 28, 1): "(N, 28, 28, 1)", (28, 28): "(N, 28, 28)",
                  (784,): "(N, 784)"}
 FIGURE_ITEMS = set()  # items whose output is HTML, with figures (see feedback.item_html)
-FIGURES = {}  # item number -> [figures.Figure] drawn while the rubric runs; reset by the runner
+FIGURES = {}  # item number -> [(draw, args)] the rubric asked for; reset by the runner
 
 
 def item(num, partial=False, figures=False):
@@ -37,6 +37,20 @@ def item(num, partial=False, figures=False):
             FIGURE_ITEMS.add(num)
         return func
     return decorate
+
+
+def draw_figures(log):
+    """{item number: [figures.Figure]} for the figure items. A figure that cannot be drawn is
+    left out (log says why): it must never cost the student a point."""
+    drawn = {}
+    for number in FIGURE_ITEMS:
+        drawn[number] = []
+        for draw, args in FIGURES.get(number, []):
+            try:
+                drawn[number].append(draw(*args))
+            except Exception as err:  # noqa: BLE001 - the item's score and message stand without it
+                log(f"[figures] item {number}: {draw.__name__} failed: {type(err).__name__}: {err}")
+    return drawn
 
 
 def configure(test, config):
@@ -66,13 +80,11 @@ class RubricTest(unittest.TestCase):
             self.fail(str(why))
 
     def figure(self, draw, *args):
-        """Show draw(*args), a figures.Figure, with this item's output. A figure that cannot be
-        drawn is left out (the staff log says why): it must never cost the student a point."""
+        """Show draw(*args), a figures.Figure, with this item's output. It is drawn after the
+        whole rubric ran (draw_figures), so matplotlib's memory never shares a container's limit
+        with a student process still to come."""
         number = getattr(type(self), self._testMethodName).__rubric_item__
-        try:
-            FIGURES.setdefault(number, []).append(draw(*args))
-        except Exception as err:  # noqa: BLE001 - the item's score and message stand without it
-            self.grading.log(f"[figures] item {number}: {draw.__name__} failed: {type(err).__name__}: {err}")
+        FIGURES.setdefault(number, []).append((draw, args))
 
     def check_step(self, stage, step, context=None):
         """The successful record of `step` in `stage` (an outcome), or fail with its error.

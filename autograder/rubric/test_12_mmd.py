@@ -68,7 +68,7 @@ class TestMMD(RubricTest):
 
     @item("12.3")
     def test_trained_mmd_vae(self):
-        """MMDVAE: after a short training, its latent codes match N(0, I) and decode to varied digits"""
+        """MMDVAE: after {mmd_epochs}, its latent codes match N(0, I) and decode to varied digits"""
         g = self.grading
         step = self.part_step("p4_train")
         inputs, limits = g.request_arrays("parts"), g.config.raw["part_thresholds"]

@@ -1,5 +1,6 @@
 """Is hw6/code/ the stencil of solutions/, with the same signatures, failing loudly at each TODO?"""
 import os
+import re
 import subprocess
 import sys
 
@@ -55,6 +56,24 @@ def test_todo_numbers_follow_file_order(names):
     numbers = [line.split("(")[1].split(")")[0] for name in names
                for line in (SOLUTIONS / name).read_text().splitlines() if "# TODO (" in line]
     assert numbers and numbers == sorted(numbers, key=todo_key), numbers
+
+
+def cited_todos(handout):
+    """The TODO numbers a handout names: its table's first column (1.1, 1.2 or 2.1 - 2.3) and every Px.y."""
+    cited = set(re.findall(r"\bP\d+\.\d+\b", handout))
+    for cell in re.findall(r"^\s*\| (\d[\d., -]*) \|", handout, flags=re.M):
+        for part in cell.split(","):
+            first, _, last = part.strip().partition(" - ")
+            section, start = first.split(".")
+            cited |= {f"{section}.{n}" for n in range(int(start), int((last or first).split(".")[1]) + 1)}
+    return cited
+
+
+def test_handout_names_every_todo():
+    """Does hw6/HANDOUT.md name each TODO of the stencil, by its current number, and no other?"""
+    banners = {line.split("(")[1].split(")")[0] for path in sorted(STENCIL.glob("*.py"))
+               for line in path.read_text().splitlines() if "# TODO (" in line}
+    assert cited_todos((ROOT / "hw6" / "HANDOUT.md").read_text()) == banners
 
 
 def test_untouched_stencil_fails_at_first_todo():

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
@@ -244,7 +244,6 @@ class RunResult:
     output_dropped: int
     seconds: float
     peak_rss_mib: float
-    steps: list = field(default_factory=list)  # (kind, label, seconds) of each step seen
 
 
 def gpu_visible():
@@ -340,15 +339,13 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
     reader = threading.Thread(target=drain, args=(proc.stdout, output), daemon=True)
     reader.start()
 
-    killed, steps, step, step_start = None, [], None, start
+    killed, step, step_start = None, None, start
     # os.wait4, not proc.poll(): it also reports the child's peak memory.
     while (waited := os.wait4(proc.pid, os.WNOHANG))[0] == 0:
         time.sleep(POLL_SECONDS)
         now = time.monotonic()
         seen = read_progress(progress_file) if progress_file else None
         if seen and seen != step:
-            if step:
-                steps.append((*step, now - step_start))
             step, step_start = seen, now
         if watch:
             watch(step)
@@ -365,14 +362,12 @@ def run(cmd, *, who, cwd, env, step_limits, progress_file=None, memory_mib, proc
             break
     _, status, usage = waited
     RUNNING.pop(proc.pid, None)
-    if step:
-        steps.append((*step, time.monotonic() - step_start))
     kill_user_processes(runner)
     reader.join(timeout=5)
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code  # we reaped it ourselves; tell Popen so it does not try again
     return RunResult(code, killed, output.text(), output.dropped, time.monotonic() - start,
-                     usage.ru_maxrss / 1024, steps)
+                     usage.ru_maxrss / 1024)
 
 
 RUNNING = {}  # pid -> (Popen, Identity) of each run in progress, for stop_all

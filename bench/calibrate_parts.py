@@ -6,7 +6,7 @@ grader's budget ([part_training] in autograder/config.toml) and prints what item
     .venv/bin/python bench/calibrate_parts.py --seeds 0 --epochs 1 --train-images 10000
 
 Figures use the grader's own formulas: autograder/elbo.py for the ConvVAE's negative ELBO, the
-grader's classifier for the generations, and rubric/test_12_mmd.mmd for the MMD to N(0, I).
+grader's classifier for the generations, and autograder/mmd_formula.py for the MMD to N(0, I).
 """
 import argparse
 import os
@@ -28,7 +28,7 @@ from autograder import elbo  # noqa: E402
 from autograder.classifier.model import load_classifier, predict_probs, to_nhwc  # noqa: E402
 from autograder.config import load_config  # noqa: E402
 from autograder.data import load_mnist_arrays  # noqa: E402
-from autograder.rubric.test_12_mmd import mmd as grader_mmd  # noqa: E402
+from autograder.mmd_formula import mmd as grader_mmd  # noqa: E402
 
 C = 10
 

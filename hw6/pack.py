@@ -4,8 +4,9 @@
     python pack.py --skip-checks        # just pack
 
 The zip holds hw6/code/*.py, hw6/code/2470student (if you made it) and hw6/README.md. It
-leaves out what the grader does not need (outputs/, model_ckpts/, caches, weights, data, and
-any file over 1 MB) and tells you what it left out.
+leaves out what the grader does not need (outputs/, model_ckpts/, caches, weights, data, any
+file over 1 MB, and this handout's HANDOUT.md and pack.py) and tells you what it left out of
+code/.
 """
 import argparse
 import os

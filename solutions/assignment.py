@@ -5,8 +5,9 @@
     python assignment.py --is_cvae --load_weights   # reuse model_ckpts/cvae.weights.h5, no training
     python assignment.py --mnist ~/Downloads/mnist.npz   # offline: use a local copy of MNIST
 
-You implement train_vae (TODOs 1.6 and 2.4). Everything else in this file is given: the
-autograder restores it, so changes to it are lost. Figures go to outputs/, weights to model_ckpts/.
+You implement train_vae (TODOs 4.1 and 4.2, after vae.py's 1.1-3.2). Everything else in this
+file is given: the autograder restores it, so changes to it are lost. Figures go to outputs/,
+weights to model_ckpts/.
 
 Symbols used in the shapes below: N batch size, H and W image height and width (28, 28),
 Z latent size, C number of classes (10).
@@ -79,14 +80,14 @@ def train_vae(model, train_loader, args, is_cvae=False):
     for images, labels in train_loader:
         c = None
         if is_cvae:
-            # TODO (2.4): Make the CVAE's condition: the labels one-hot encoded, c of shape (N, C).
+            # TODO (4.1): Make the CVAE's condition: the labels one-hot encoded, c of shape (N, C).
             #   Use the given one_hot.
             # BEGIN SOLUTION
             c = one_hot(labels, NUM_CLASSES)  # (N, C)
             # END SOLUTION
-            # END TODO (2.4)
+            # END TODO (4.1)
 
-        # TODO (1.6): Take one optimization step on this batch.
+        # TODO (4.2): Take one optimization step on this batch.
         #   1. Inside a tf.GradientTape, run the model (model(images), or model(images, c) for
         #      the CVAE) and compute loss_function(x_hat, images, mu, logvar).
         #   2. Get the gradients of the loss with respect to model.trainable_variables.
@@ -100,7 +101,7 @@ def train_vae(model, train_loader, args, is_cvae=False):
         model.optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         total_loss += float(loss)
         # END SOLUTION
-        # END TODO (1.6)
+        # END TODO (4.2)
     return total_loss
 
 

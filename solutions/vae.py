@@ -1,7 +1,8 @@
 """A fully-connected VAE and a conditional VAE (CVAE) for MNIST.
 
 You implement the TODOs in this file and in assignment.py. Code marked "given" is restored
-by the autograder, so changes to it are lost.
+by the autograder, so changes to it are lost. The TODOs are numbered in file order: 1.x the
+VAE, 2.x the CVAE, 3.x reparameterize and loss_function, then 4.x train_vae in assignment.py.
 
 Symbols used in the shapes below:
     N    batch size
@@ -69,7 +70,7 @@ class VAE(keras.Model):
         x_hat = None
         mu = None
         logvar = None
-        # TODO (1.4): Implement the forward pass.
+        # TODO (1.3): Implement the forward pass.
         #   1. Encode x into features, then into mu and logvar.     # (N, H_d) -> (N, Z), (N, Z)
         #   2. Sample z with reparameterize(mu, logvar).            # (N, Z)
         #   3. Decode z into x_hat.                                 # (N, 1, H, W)
@@ -80,7 +81,7 @@ class VAE(keras.Model):
         z = reparameterize(mu, logvar)  # (N, Z)
         x_hat = self.decoder(z)  # (N, 1, H, W)
         # END SOLUTION
-        # END TODO (1.4)
+        # END TODO (1.3)
         return x_hat, mu, logvar
 
 
@@ -166,13 +167,13 @@ def reparameterize(mu, logvar):
         z: tensor of shape (N, Z); z[i, j] is a sample from N(mu[i, j], exp(logvar[i, j])).
     """
     z = None
-    # TODO (1.3): Implement the reparameterization trick.
+    # TODO (3.1): Implement the reparameterization trick.
     #   Use tf.random.normal for epsilon, with the shape of mu: tf.shape(mu).
     # BEGIN SOLUTION
     epsilon = tf.random.normal(tf.shape(mu))  # (N, Z)
     z = mu + tf.exp(0.5 * logvar) * epsilon  # (N, Z)
     # END SOLUTION
-    # END TODO (1.3)
+    # END TODO (3.1)
     return z
 
 
@@ -210,7 +211,7 @@ def loss_function(x_hat, x, mu, logvar):
         loss: a scalar tensor, the average over the batch of the per-image negative ELBO.
     """
     loss = None
-    # TODO (1.5): Compute the loss.
+    # TODO (3.2): Compute the loss.
     #   Use the given bce_function for the reconstruction term (it sums over pixels AND batch),
     #   add the KL term summed over latent dimensions and batch, then divide by N.
     # BEGIN SOLUTION
@@ -219,5 +220,5 @@ def loss_function(x_hat, x, mu, logvar):
     kl = -0.5 * tf.reduce_sum(1.0 + logvar - tf.square(mu) - tf.exp(logvar))  # summed over Z and batch
     loss = (reconstruction + kl) / batch_size
     # END SOLUTION
-    # END TODO (1.5)
+    # END TODO (3.2)
     return loss

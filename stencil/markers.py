@@ -2,14 +2,14 @@
 
 A solution region lives inside a numbered TODO banner:
 
-        # TODO (1.3): Implement the reparameterization trick.
+        # TODO (3.1): Implement the reparameterization trick.
         #   (instruction comments for students)
         # BEGIN SOLUTION
         z = mu + tf.exp(0.5 * logvar) * epsilon
         # END SOLUTION
-        # END TODO (1.3)
+        # END TODO (3.1)
 
-`# BEGIN SOLUTION` through `# END SOLUTION` becomes `raise NotImplementedError("TODO 1.3")`
+`# BEGIN SOLUTION` through `# END SOLUTION` becomes `raise NotImplementedError("TODO 3.1")`
 at the BEGIN line's indentation; a code line ending in `# SOLUTION` is replaced the same way.
 Everything else, line endings included, is kept as is.
 

@@ -93,7 +93,10 @@ def check_apart(src, dest):
 
 
 def build(src, dest):
-    """Make dest match src's stencil; return [(action, rel)] for files written or removed.
+    """Make dest match src's stencil; return (actions, total).
+
+    actions is [(action, rel)] for the files written or removed, total the number of files the
+    stencil has (written or already up to date).
 
     Everything is rendered before anything is written, so a marker error leaves dest alone.
     """

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.fresh_os
 SCRIPT = ROOT / "tests" / "fresh_os" / "run.sh"
 OVERLAY = (ROOT / "autograder" / "samples" / "short-training.toml").resolve()
 HOSTILE = ("hostile-read-secrets", "hostile-write-results")
-TIMEOUT = 1800  # seconds; it takes 4-7 minutes on 2 cores (README)
+TIMEOUT = 1800  # seconds; it takes 4-7 minutes on 2 cores (docs/staff.md, "Checked on a fresh OS")
 
 
 def reference_expected():

@@ -11,7 +11,7 @@ from test_feedback import HOSTILE, noise_figures
 def made_up_results(score=7):
     tests = [{"name": "reparameterize returns z with the shape of mu", "number": "2.1", "score": 0,
               "max_score": 2, "output": f"ValueError: {HOSTILE}"},
-             {"name": "VAE: after full training, the test loss is below 120", "number": "6.1", "score": score,
+             {"name": "VAE: after 10 epochs, the test loss is below 120", "number": "6.1", "score": score,
               "max_score": 15, "output": f"printed: {HOSTILE}\nVAE test loss 125.00 is not below 120."}]
     results = {"score": score, "execution_time": 42.5, "output": f"Graded {HOSTILE}", "tests": tests}
     return report.finish(results, {"6.1": noise_figures(np.random.default_rng(0))["6.1"]})

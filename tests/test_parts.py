@@ -15,6 +15,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from autograder import mmd_formula  # noqa: E402
 from autograder.signatures import signatures  # noqa: E402
 from conftest import ROOT, load_module, run_module  # noqa: E402
 
@@ -384,6 +385,15 @@ def test_mmd_is_small_for_one_distribution_and_large_for_shifted_ones():
     assert float(mmd.compute_mmd(y + 1.0, x)) == pytest.approx(shifted, rel=1e-5)
     assert float(mmd.compute_mmd(x, x)) == pytest.approx(0.0, abs=1e-6)
     assert float(mmd.compute_mmd(x, y * 2.0)) > 5 * same, "a change of scale alone must show too"
+
+
+def test_grader_mmd_is_the_handouts():
+    """Do the grader's NumPy kernel and MMD (mmd_formula.py, for items 12.x and the calibration)
+    compute what the reference's compute_kernel and compute_mmd compute?"""
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(300, 3)).astype(np.float32), rng.normal(0.5, 1.0, size=(200, 3)).astype(np.float32)
+    np.testing.assert_allclose(mmd_formula.kernel(x, y), mmd.compute_kernel(x, y).numpy(), rtol=1e-5)
+    assert mmd_formula.mmd(x, y) == pytest.approx(float(mmd.compute_mmd(x, y)), rel=1e-4)
 
 
 def test_mmd_vae_loss_and_one_fit_step():

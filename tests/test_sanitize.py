@@ -71,7 +71,7 @@ def test_missing_definitions_become_stubs():
     student = reference.split("def reparameterize(")[0]
     result = sanitize(reference, stencil, student, "vae.py")
     assert result.missing == ["reparameterize", "loss_function"]
-    assert 'raise NotImplementedError("TODO 1.3")' in result.text
+    assert 'raise NotImplementedError("TODO 3.1")' in result.text
 
 
 def test_syntax_error_names_the_line():

@@ -2,7 +2,9 @@
 
 Each test is one rubric item. Its number is set here with @item; its points and visibility
 come from config.toml when the runner loads it (configure). The first docstring line is the
-name students see; a failure message says what to fix.
+name students see; a failure message says what to fix. A name that quotes a setting, e.g.
+"the test loss is below {loss_limit}", takes it from the config (name_values), so a course
+that edits config.toml sees names that match.
 """
 import unittest
 
@@ -53,14 +55,35 @@ def draw_figures(log):
     return drawn
 
 
+def epochs(count):
+    return f"{count} epoch" + ("" if count == 1 else "s")
+
+
+def name_values(config):
+    """What item names quote from the config, by placeholder: {loss_limit} -> "120", ..."""
+    thresholds = config.thresholds
+    values = {"epochs": epochs(config.training["epochs"]),
+              "loss_limit": f"{thresholds['loss_tiers'][0][0]:g}",  # the full-marks tier
+              "accuracy": f"{thresholds['accuracy_tiers'][0][0] * 100:g}%"}
+    training, limits = config.raw.get("part_training"), config.raw.get("part_thresholds")
+    if training and limits:  # required only when a part is on
+        values.update(part_epochs=epochs(training["epochs"]), mmd_epochs=epochs(training["mmd_epochs"]),
+                      conv_loss_limit=f"{limits['conv_loss_tiers'][0][0]:g}",
+                      conditional_accuracy=f"{limits['conditional_accuracy_tiers'][0][0] * 100:g}%")
+    return values
+
+
 def configure(test, config):
-    """Give a loaded test its points and visibility from the config (gradescope-utils attributes)."""
+    """Give a loaded test its points, visibility (gradescope-utils attributes) and name from the config."""
     func = getattr(type(test), test._testMethodName)
     spec = config.item(func.__rubric_item__)
     weight(spec.points)(func)
     visibility(spec.visibility)(func)
     if hasattr(func, "__score__"):
         del func.__score__  # a partial score left from an earlier run in this process
+    # The runner names an item by shortDescription(), the first line of this instance's doc.
+    name, newline, rest = (func.__doc__ or "").partition("\n")
+    test._testMethodDoc = name.format_map(name_values(config)) + newline + rest
 
 
 class RubricTest(unittest.TestCase):

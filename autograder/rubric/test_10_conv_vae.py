@@ -93,7 +93,7 @@ class TestConvVAE(RubricTest):
 
     @item("10.4", partial=True)
     def test_trained_loss(self, set_score=None):
-        """ConvVAE: after a short training, the grader's negative ELBO is low"""
+        """ConvVAE: after {part_epochs}, the grader's negative ELBO is below {conv_loss_limit}"""
         g = self.grading
         step = self.part_step("p2_train")
         count = int(g.config.raw["part_training"]["test_images"])
@@ -116,7 +116,7 @@ class TestConvVAE(RubricTest):
 
     @item("10.5", partial=True)
     def test_conditional_generations(self, set_score=None):
-        """ConditionalConvVAE: the classifier recognizes the digits it generates"""
+        """ConditionalConvVAE: the classifier recognizes more than {conditional_accuracy} of the digits it generates"""
         g = self.grading
         step = self.part_step("p2_train_conditional")
         labels = g.request_arrays("parts")["gen_labels"]

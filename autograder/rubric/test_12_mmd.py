@@ -3,21 +3,12 @@ the MMD estimate, and a short training of the MMDVAE judged by the grader's own 
 import numpy as np
 
 from ..grading import validated
+from ..mmd_formula import kernel, mmd
 from . import RubricTest, item
 
 PART = "mmd"
 SAME_LIMIT = 0.02    # biased MMD of two 400-point N(0, I) samples in Z = 4 is ~0.004 (self-pairs)
 SHIFTED_MIN = 0.02   # shifted by 1 in each dimension it is ~0.26 (the handout's kernel), ~0.05 (no / Z)
-
-
-def kernel(x, y):
-    """The handout's kernel, exp(-|x - y|^2 / Z), in float64: (N, Z), (M, Z) -> (N, M)."""
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    return np.exp(-((x[:, None, :] - y[None, :, :]) ** 2).sum(axis=2) / x.shape[1])
-
-
-def mmd(x, y):
-    return kernel(x, x).mean() + kernel(y, y).mean() - 2 * kernel(x, y).mean()
 
 
 class TestMMD(RubricTest):
@@ -68,7 +59,7 @@ class TestMMD(RubricTest):
 
     @item("12.3")
     def test_trained_mmd_vae(self):
-        """MMDVAE: after a short training, its latent codes match N(0, I) and decode to varied digits"""
+        """MMDVAE: after {mmd_epochs}, its latent codes match N(0, I) and decode to varied digits"""
         g = self.grading
         step = self.part_step("p4_train")
         inputs, limits = g.request_arrays("parts"), g.config.raw["part_thresholds"]

@@ -42,10 +42,10 @@ class TestTraining(RubricTest):
 
     @item("6.1", partial=True, figures=True)
     def test_vae_loss(self, set_score=None):
-        """VAE: after full training, the test loss is below 120"""
+        """VAE: after {epochs}, the test loss is below {loss_limit}"""
         self.judge("vae", set_score)
 
     @item("7.1", partial=True, figures=True)
     def test_cvae_loss(self, set_score=None):
-        """CVAE: after full training, the test loss is below 120"""
+        """CVAE: after {epochs}, the test loss is below {loss_limit}"""
         self.judge("cvae", set_score)

@@ -11,7 +11,7 @@ from . import RubricTest, item, tiered
 class TestGeneration(RubricTest):
     @item("8.1", partial=True, figures=True)
     def test_generation_accuracy(self, set_score=None):
-        """CVAE: the classifier recognizes more than 90% of its generated digits"""
+        """CVAE: the classifier recognizes more than {accuracy} of its generated digits"""
         g = self.grading
         per_digit = int(g.config.thresholds["generations_per_digit"])
         predicted = self.evidence(g.classification)

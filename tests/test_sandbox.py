@@ -122,3 +122,30 @@ def test_gpu_visible_reads_devices_and_cuda_visible_devices(monkeypatch):
     monkeypatch.setattr(os, "listdir", lambda path: ["null", "nvidiactl"])
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     assert not sandbox.gpu_visible()  # the control node alone is no GPU
+
+
+def test_memory_limit_counts_pages_shared_after_fork_once(tmp_path):
+    """Is a session over the resident-memory limit only when its own pages are, so that children
+    sharing a parent's pages after fork() are not counted twice?"""
+    import subprocess
+    import time
+
+    code = ("import os, time\n"
+            "block = bytearray(os.urandom(1 << 20) * 200)  # 200 MiB, resident\n"
+            "children = [os.fork() for _ in range(3)]  # 2**3 processes share it\n"
+            "open('ready', 'w').close() if all(children) else None\n"
+            "time.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "ready").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        pids = sandbox.session_pids(proc.pid)
+        assert len(pids) == 8
+        assert sandbox.session_rss_mib(pids) > 1200  # each process maps the same 200 MiB
+        assert sandbox.over_memory(proc.pid, 1000) is None  # counted once: ~200 MiB
+        assert sandbox.over_memory(proc.pid, 150) > 190
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()

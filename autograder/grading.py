@@ -23,15 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cpus, elbo, fc_decoder, noise, progress, sandbox
 from .classifier.model import load_classifier, predict_labels
-from .data import find_mnist, load_mnist_arrays
-from .sanitize import Sanitized, SanitizeError, sanitize
-from .submission import SubmissionError, new_workspace, open_submission
+from .evidence import elbo, fc_decoder
+from .evidence.data import find_mnist, load_mnist_arrays
+from .intake.sanitize import Sanitized, SanitizeError, sanitize
+from .intake.submission import SubmissionError, new_workspace, open_submission
+from .sandbox import cpus, noise, progress
+from .sandbox import process as sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DIR = ROOT / "solutions"
-HARNESS = Path(__file__).with_name("harness.py")
+HARNESS = Path(__file__).resolve().parent / "sandbox" / "harness.py"
 HARNESS_FILES = ("harness.py", "harness_parts.py", "harness_compile.py")  # what runs in the sandbox
 STUDENT_MODULES = ("vae.py", "assignment.py")
 GIVEN_MODULES = ("speedups.py",)  # whole files of given code: always the reference's
@@ -263,7 +265,7 @@ class Grading:
 
     def _stage_part_code(self, reference_dir, transform):
         """The optional parts' files, sanitized per method; a file not handed in grades as the stencil."""
-        from .parts import PART_FILES
+        from .evidence.part_inputs import PART_FILES
 
         self.broken_parts = {}  # part -> why its file could not be sanitized
         for name in PART_FILES:
@@ -543,7 +545,7 @@ class Grading:
 
     def parts(self):
         """The outcome of the optional parts' stage (run once, when a part's item first asks)."""
-        from . import parts
+        from .evidence import part_inputs as parts
         return self.once("parts", lambda: parts.run(self))
 
     def _training_blocker(self, kind):

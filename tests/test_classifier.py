@@ -14,7 +14,7 @@ import pytest
 from autograder.classifier.model import (
     WEIGHTS_PATH, ClassifierIntegrityError, NumpyCNN, load_classifier, load_keras_classifier,
     predict_labels, predict_probs, to_nhwc)
-from autograder.data import load_mnist_arrays
+from autograder.evidence.data import load_mnist_arrays
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from autograder import feedback, figures, report
+from autograder.results import feedback, figures
+from autograder.results import grade as report
 from autograder.rubric.test_8_generation import label_independent
 from conftest import Markup
 

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from autograder import report, samples
+from autograder import samples
+from autograder.results import grade as report
 from autograder.config import part_of
 from conftest import item_scores
 

@@ -12,7 +12,8 @@ import pwd
 
 import pytest
 
-from autograder import feedback, sandbox
+from autograder.results import feedback
+from autograder.sandbox import process as sandbox
 from conftest import Markup
 
 ISOLATED = os.geteuid() == 0

@@ -3,7 +3,8 @@ self-contained, and safe with whatever a student put in their messages and names
 (Results are made up here; test_browser.py renders pages of graded samples.)"""
 import numpy as np
 
-from autograder import batch, html_report, report
+from autograder.results import batch, html_report
+from autograder.results import grade as report
 from conftest import Markup
 from test_feedback import HOSTILE, noise_figures
 

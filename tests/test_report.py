@@ -1,7 +1,7 @@
 """Does every grading end in a valid, bounded results.json, even when the grader itself fails?"""
 import json
 
-from autograder import report
+from autograder.results import grade as report
 from autograder.config import load_config
 
 

@@ -7,7 +7,7 @@ import json
 
 from gradescope_utils.autograder_utils.json_test_runner import JSONTestRunner
 
-from autograder import report
+from autograder.results import grade as report
 from autograder.config import load_config
 
 OVERLAY = """

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from autograder import sandbox
+from autograder.sandbox import process as sandbox
 
 LIMITS = dict(memory_mib=2048, processes=256, output_kib=4)
 

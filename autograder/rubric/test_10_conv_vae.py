@@ -2,7 +2,7 @@
 model's use of the label, and short trainings measured by the grader (loss, generations)."""
 import numpy as np
 
-from .. import elbo
+from ..evidence import elbo
 from ..grading import validated
 from . import RubricTest, item, tiered
 from .test_2_reparameterize import VARIANCE_MISTAKES

@@ -4,8 +4,8 @@ right answer itself in NumPy."""
 import numpy as np
 from scipy import stats
 
-from .. import elbo
-from ..parts import STAND_IN_Z
+from ..evidence import elbo
+from ..evidence.part_inputs import STAND_IN_Z
 from . import RubricTest, item
 
 PART = "latent_tools"

@@ -3,7 +3,7 @@ the MMD estimate, and a short training of the MMDVAE judged by the grader's own 
 import numpy as np
 
 from ..grading import validated
-from ..mmd_formula import kernel, mmd
+from ..evidence.mmd_formula import kernel, mmd
 from . import RubricTest, item
 
 PART = "mmd"

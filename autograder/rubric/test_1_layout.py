@@ -1,5 +1,5 @@
 """Section 1: the files are where the handout says, they import, and the graded names exist."""
-from ..signatures import signatures
+from ..intake.signatures import signatures
 from . import RubricTest, item
 
 # What the grader calls, with how many positional arguments (self included for methods).

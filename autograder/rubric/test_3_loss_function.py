@@ -1,7 +1,7 @@
 """Section 3: loss_function is the batch-averaged negative ELBO (BCE summed over pixels + KL)."""
 import numpy as np
 
-from .. import elbo
+from ..evidence import elbo
 from . import RubricTest, item
 
 REL_TOL = 1e-3  # float32 sums over 8 x 784 pixels agree with float64 to ~1e-6; this is generous

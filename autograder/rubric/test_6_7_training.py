@@ -1,7 +1,7 @@
 """Sections 6 and 7: trained for the full run with the student's own train_vae, each model's
 loss on the MNIST test set, measured by the grader (not by the student's loss_function), is
 below the threshold."""
-from .. import figures
+from ..results import figures
 from . import RubricTest, item, tiered
 
 

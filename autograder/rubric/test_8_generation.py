@@ -4,7 +4,7 @@ import numpy as np
 
 from gradescope_utils.autograder_utils.decorators import leaderboard
 
-from .. import figures
+from ..results import figures
 from . import RubricTest, item, tiered
 
 

@@ -29,11 +29,12 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-from . import cpus, interrupt
+from .. import interrupt
+from ..sandbox import cpus
+from .grade import was_interrupted
 from .html_report import gradebook_page, write_report
-from .report import was_interrupted
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 METADATA = "submission_metadata.yml"
 
 

@@ -19,8 +19,10 @@ import unittest
 
 from gradescope_utils.autograder_utils.json_test_runner import JSONTestRunner
 
-from . import feedback, interrupt, rubric, sandbox
-from .grading import Grading
+from .. import interrupt, rubric
+from ..grading import Grading
+from ..sandbox import process as sandbox
+from . import feedback
 
 TEST_OUTPUT_CHARS = 8000   # per rubric item, in results.json
 TOP_OUTPUT_CHARS = 16000

@@ -7,7 +7,7 @@ the right answers are; nothing the stage returns is used before `validated` chec
 """
 import numpy as np
 
-from .grading import NUM_CLASSES, StageOutcome
+from ..grading import NUM_CLASSES, StageOutcome
 
 PART_FILES = ("conv_vae.py", "latent_tools.py", "mmd.py")  # sanitized with methods=True
 PART_Z = 2          # the ConvVAE's latent size (the architecture table's)

@@ -9,10 +9,10 @@ import stat
 import zipfile
 from pathlib import Path
 
-from .data import MNIST_SHA256, find_mnist, sha256_of
+from ..evidence.data import MNIST_SHA256, find_mnist, sha256_of
 
-ROOT = Path(__file__).resolve().parent.parent
-GRADESCOPE = Path(__file__).with_name("gradescope")
+ROOT = Path(__file__).resolve().parent.parent.parent
+GRADESCOPE = Path(__file__).resolve().parent
 PACKAGES = ("autograder", "stencil", "solutions")
 SKIPPED = ("__pycache__", ".pytest_cache", "samples", "outputs", "model_ckpts")
 

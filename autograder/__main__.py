@@ -24,7 +24,8 @@ from .sandbox import progress
 
 def grade_command(args):
     from .evidence.data import find_mnist
-    from .results.grade import grade, table
+    from .results.grade import grade
+    from .results.table import table
 
     config = load_config(args.config).with_sandbox(threads=args.threads, user=args.sandbox_user)
     find_mnist(args.mnist)  # a missing data file is the user's to fix: say so before grading
@@ -59,7 +60,8 @@ def grade_all_command(args):
 
 def gradescope_command(args):
     """Gradescope's layout: /autograder/{submission,results/results.json} (root from $AUTOGRADER_ROOT)."""
-    from .results.grade import grade, table
+    from .results.grade import grade
+    from .results.table import table
 
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     mnist = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"

@@ -10,7 +10,7 @@ import pytest
 
 from autograder import samples
 from autograder.config import PART_SECTIONS, load_config, part_of
-from autograder.results.grade import load_rubric
+from autograder.rubric import load_rubric
 from autograder.intake.sanitize import sanitize
 from conftest import ROOT, item_scores
 from stencil.markers import transform

@@ -14,7 +14,7 @@ Ctrl-C or SIGTERM stops the running graders (each kills its sandbox and writes r
 they were interrupted), writes the CSV and the pages for what was finished, and exits non-zero.
 
 Parallel jobs split the CPUs between them (each TensorFlow worker gets CPUs / jobs threads).
-Each grader claims its own sandbox user (student, student1, ...; see sandbox.claim_user).
+Each grader claims its own sandbox user (student, student1, ...; see sandbox/users.claim_user).
 """
 import csv
 import json

@@ -13,7 +13,7 @@ N, Z, C = 8, 15, 10
 class TestForward(RubricTest):
     def forward(self, kind):
         args = "x" if kind == "vae" else "x, c"
-        return self.check_step(self.grading.checks, f"{kind}_forward",
+        return self.check_step(self.evidence.checks, f"{kind}_forward",
                                context=f"{kind.upper()}(784, latent_size={Z})({args}) failed").arrays
 
     def check_shapes(self, kind):
@@ -27,7 +27,7 @@ class TestForward(RubricTest):
     def decoded(self, kind, key, what, **bounds):
         context = (f"model.decoder(z) for z of shape {(N, Z)} failed" if kind == "vae" else
                    f"model.decoder(concat(z, c)) for z of shape {(N, Z)} and c of shape {(N, C)} failed")
-        arrays = self.check_step(self.grading.checks, f"{kind}_decoder", context=context).arrays
+        arrays = self.check_step(self.evidence.checks, f"{kind}_decoder", context=context).arrays
         return self.images(arrays, key, N, what=what, **bounds)
 
     @item("4.1")

@@ -59,7 +59,7 @@ def number(value, default=math.nan):
 
 
 def measure(step, images, labels, kind, secret, probe, latent_size, prefix=""):
-    """The grader's negative ELBO per image of a model a step exported (see harness.export_vae).
+    """The grader's negative ELBO per image of a model a step exported (see harness_core.export_vae).
 
     The grader rebuilds the decoder from its weights and decodes z = mu + sigma * eps with its
     own `secret` noise (a generator). Only if the decoder cannot be rebuilt, or does not reproduce

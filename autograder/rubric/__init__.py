@@ -166,7 +166,7 @@ class RubricTest(unittest.TestCase):
         value = self.array(arrays, key, what=what)
         layout = IMAGE_LAYOUTS.get(tuple(value.shape[1:])) if value.shape[:1] == (n,) else None
         if layout is None:
-            self.fail(f"{what}: expected {n} images of 28 x 28 = 784 values, shaped "
+            self.fail(f"{what}: expected {n} images of {IMAGE_SHAPE[0]} x {IMAGE_SHAPE[1]} = {IMAGE_PIXELS} values, shaped "
                       f"{' or '.join(v.replace('N', str(n)) for v in IMAGE_LAYOUTS.values())}; "
                       f"got shape {tuple(value.shape)}")
         self.array(arrays, key, lo=lo, hi=hi, what=what)

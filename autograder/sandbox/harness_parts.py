@@ -64,7 +64,7 @@ def mnist(request, count):
 
 
 def export_part_model(model, images, labels, eps, conditional):
-    """harness.export of a part's model (model.encode, model.decode) on images (N, H, W, 1) uint8."""
+    """harness_common.export of a part's model (model.encode, model.decode) on images (N, H, W, 1) uint8."""
     import tensorflow as tf
 
     def encode(rows):

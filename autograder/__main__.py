@@ -16,14 +16,16 @@ import os
 import sys
 from pathlib import Path
 
-from . import interrupt, progress
+from . import interrupt
 from .config import ConfigError, load_config
-from .data import MissingDataError
+from .evidence.data import MissingDataError
+from .sandbox import progress
 
 
 def grade_command(args):
-    from .data import find_mnist
-    from .report import grade, table
+    from .evidence.data import find_mnist
+    from .results.grade import grade
+    from .results.table import table
 
     config = load_config(args.config).with_sandbox(threads=args.threads, user=args.sandbox_user)
     find_mnist(args.mnist)  # a missing data file is the user's to fix: say so before grading
@@ -33,14 +35,14 @@ def grade_command(args):
         print(table(results))
         print(f"Wrote {os.path.abspath(args.results)}")
         if args.html:
-            from .html_report import write_report
+            from .results.html_report import write_report
             print(f"Wrote {write_report(results, args.html, title=str(args.path))}")
     return interrupt.exit_code()
 
 
 def grade_all_command(args):
-    from .batch import grade_all
-    from .data import find_mnist
+    from .evidence.data import find_mnist
+    from .results.batch import grade_all
 
     config = load_config(args.config)
     mnist = find_mnist(args.mnist)
@@ -58,7 +60,8 @@ def grade_all_command(args):
 
 def gradescope_command(args):
     """Gradescope's layout: /autograder/{submission,results/results.json} (root from $AUTOGRADER_ROOT)."""
-    from .report import grade, table
+    from .results.grade import grade
+    from .results.table import table
 
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     mnist = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
@@ -71,7 +74,7 @@ def gradescope_command(args):
 
 
 def build_command(args):
-    from .build import build
+    from .gradescope.build import build
 
     path = build(Path(args.out), mnist=args.mnist)
     print(f"Wrote {path} ({path.stat().st_size / 2**20:.1f} MiB). Upload it as the autograder of a "

@@ -14,8 +14,8 @@ from pathlib import Path
 DEFAULT_PATH = Path(__file__).with_name("config.toml")
 OVERLAY_ENV = "HW6_GRADER_CONFIG"  # path of an overlay, for runs that cannot pass --config
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
-STEP_KINDS = ("import", "check", "epoch", "evaluate", "part_check", "part_train")
-PART_SECTIONS = {"conv_vae": "10", "latent_tools": "11", "mmd": "12"}  # optional part -> its item section
+STEP_KINDS = ("import", "check", "epoch", "evaluate", "part_check", "part_train")  # of sandbox/harness_plan.py's steps
+PART_SECTIONS = {"conv_vae": "10", "latent_tools": "11", "mmd": "12"}  # optional part (its module) -> its item section
 GRADUATE_PARTS = {"mmd"}  # graded only for submissions with the 2470student flag
 
 

@@ -1,9 +1,9 @@
 """Stop a grading cleanly on Ctrl-C (SIGINT) or kill (SIGTERM).
 
 Inside `handled()`, the first of these signals raises Interrupted in the main thread, wherever
-the grader is: sandbox.run kills the student's processes on the way out, report.grade writes a
-results.json that says grading was interrupted, batch.grade_all stops its workers and keeps
-what they finished, and the command exits with 128 + the signal's number. Later signals are
+the grader is: sandbox/process.run kills the student's processes on the way out, results/grade.py
+writes a results.json that says grading was interrupted, results/batch.grade_all stops its
+workers and keeps what they finished, and the command exits with 128 + the signal's number. Later signals are
 only noted, so that the cleanup finishes. SIGINT is handled even when the grader started with
 it ignored, as a background job of a script does (Python then never raises KeyboardInterrupt).
 

@@ -24,7 +24,7 @@ import tensorflow as tf  # noqa: E402
 
 import assignment  # noqa: E402
 import speedups  # noqa: E402
-from autograder.classifier.model import load_classifier, predict_labels  # noqa: E402
+from autograder.evidence.classifier.model import load_classifier, predict_labels  # noqa: E402
 from vae import CVAE, VAE  # noqa: E402
 
 

@@ -5,8 +5,8 @@ grader's budget ([part_training] in autograder/config.toml) and prints what item
     .venv/bin/python bench/calibrate_parts.py                 # seeds 0 1 2 (~10 min on 2 cores)
     .venv/bin/python bench/calibrate_parts.py --seeds 0 --epochs 1 --train-images 10000
 
-Figures use the grader's own formulas: autograder/elbo.py for the ConvVAE's negative ELBO, the
-grader's classifier for the generations, and autograder/mmd_formula.py for the MMD to N(0, I).
+Figures use the grader's own formulas: autograder/evidence/elbo.py for the ConvVAE's negative ELBO, the
+grader's classifier for the generations, and autograder/evidence/mmd_formula.py for the MMD to N(0, I).
 """
 import argparse
 import os
@@ -24,11 +24,11 @@ import tensorflow as tf  # noqa: E402
 
 import conv_vae  # noqa: E402
 import mmd  # noqa: E402
-from autograder import elbo  # noqa: E402
-from autograder.classifier.model import load_classifier, predict_probs, to_nhwc  # noqa: E402
+from autograder.evidence import elbo  # noqa: E402
+from autograder.evidence.classifier.model import load_classifier, predict_probs, to_nhwc  # noqa: E402
 from autograder.config import load_config  # noqa: E402
-from autograder.data import load_mnist_arrays  # noqa: E402
-from autograder.mmd_formula import mmd as grader_mmd  # noqa: E402
+from autograder.evidence.data import load_mnist_arrays  # noqa: E402
+from autograder.evidence.mmd_formula import mmd as grader_mmd  # noqa: E402
 
 C = 10
 

@@ -15,7 +15,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from autograder import html_report
+from autograder.results import html_report
 from test_hostile_samples import pages_of
 
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)

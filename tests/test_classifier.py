@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.classifier.model import (
+from autograder.evidence.classifier.model import (
     WEIGHTS_PATH, ClassifierIntegrityError, NumpyCNN, load_classifier, load_keras_classifier,
     predict_labels, predict_probs, to_nhwc)
-from autograder.data import load_mnist_arrays
+from autograder.evidence.data import load_mnist_arrays
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -129,7 +129,7 @@ def test_rounding_overshoot_accepted_and_clipped():
 
 def run_cli(*args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", "autograder.classifier.predict", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "autograder.evidence.classifier.predict", *map(str, args)],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -1,7 +1,7 @@
 """Does the grader size TensorFlow's threads by a container's CPU quota, not the host's cores?"""
 import os
 
-from autograder import cpus
+from autograder.sandbox import cpus
 
 
 def write(path, text):

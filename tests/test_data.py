@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from autograder import data
+from autograder.evidence import data
 
 
 @pytest.fixture

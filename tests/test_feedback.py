@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from autograder import feedback, figures, report
+from autograder.results import feedback, figures, results_json
+from autograder.results.table import table
 from autograder.rubric.test_8_generation import label_independent
 from conftest import Markup
 
@@ -30,10 +31,10 @@ def test_html_item_reads_as_text_and_escapes():
     """Does an HTML item give back its exact message as text (the terminal table's last line), with
     the student's markup escaped: shown as text, never parsed as tags?"""
     text = f"ValueError: {HOSTILE}\n\nExpected a test loss below 120, got 130."
-    results = report.finish(results_with({"6.1": text, "2.1": HOSTILE}), noise_figures(np.random.default_rng(0)))
+    results = results_json.finish(results_with({"6.1": text, "2.1": HOSTILE}), noise_figures(np.random.default_rng(0)))
     item = next(t for t in results["tests"] if t["number"] == "6.1")
     assert item["output_format"] == "html" and feedback.plain_text(item) == text
-    assert report.table(results).splitlines()[3].endswith("Expected a test loss below 120, got 130.")
+    assert table(results).splitlines()[3].endswith("Expected a test loss below 120, got 130.")
     markup = Markup(item["output"])
     assert markup.problems() == [] and HOSTILE in "".join(markup.text)
     assert [tag for tag, _ in markup.tags].count("img") == 2
@@ -45,9 +46,9 @@ def test_results_with_every_figure_stay_under_1_mb():
     """With every figure drawn from worst-case (random-noise) images and every message at its
     8,000-character cap, are the results under 1 MB and still holding all their figures?"""
     outputs = {n: "x" * 9000 for n in ("1.1", "2.1", "3.1", "4.1", "5.1", "5.2", "6.1", "7.1", "8.1", "9.1")}
-    results = report.finish(results_with(outputs), noise_figures(np.random.default_rng(1)))
+    results = results_json.finish(results_with(outputs), noise_figures(np.random.default_rng(1)))
     size = len(json.dumps(results, indent=2))
-    assert size < report.MAX_RESULTS_BYTES, size
+    assert size < results_json.MAX_RESULTS_BYTES, size
     assert sum(t["output"].count("<img") for t in results["tests"]) == 5
 
 
@@ -56,10 +57,10 @@ def test_oversized_results_drop_figures_then_shorten():
     left out with a note, and the messages cut, so that results.json still fits?"""
     outputs = {f"{i}.1": "\u2603" * 9000 for i in range(1, 30)}
     outputs["8.1"] = "\u2603" * 9000
-    results = report.finish(results_with(outputs), {"8.1": noise_figures(np.random.default_rng(2))["8.1"]})
+    results = results_json.finish(results_with(outputs), {"8.1": noise_figures(np.random.default_rng(2))["8.1"]})
     item = next(t for t in results["tests"] if t["number"] == "8.1")
-    assert "<img" not in item["output"] and html.escape(report.FIGURES_LEFT_OUT) in item["output"]
-    assert len(json.dumps(results, indent=2)) < report.MAX_RESULTS_BYTES
+    assert "<img" not in item["output"] and html.escape(results_json.FIGURES_LEFT_OUT) in item["output"]
+    assert len(json.dumps(results, indent=2)) < results_json.MAX_RESULTS_BYTES
 
 
 def red_pixels(png):

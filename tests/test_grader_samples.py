@@ -7,7 +7,9 @@ import re
 
 import pytest
 
-from autograder import report, samples
+from autograder import samples
+from autograder.results.results_json import MAX_RESULTS_BYTES
+from autograder.results.table import table
 from autograder.config import part_of
 from conftest import item_scores
 
@@ -92,7 +94,7 @@ def test_staff_log_says_how_student_code_ran(graded_samples):
 def test_results_stay_under_1_mb(graded_samples):
     """Is every sample's results.json, figures included, under 1 MB?"""
     sizes = {name: len(json.dumps(results, indent=2)) for name, results in graded_samples.items()}
-    assert max(sizes.values()) < report.MAX_RESULTS_BYTES, sizes
+    assert max(sizes.values()) < MAX_RESULTS_BYTES, sizes
 
 
 def test_reference_feedback_has_its_figures(reference_results):
@@ -100,4 +102,4 @@ def test_reference_feedback_has_its_figures(reference_results):
     the generation grid in 8.1, as HTML whose last text line is the verdict?"""
     items = {t["number"]: t for t in reference_results["tests"] if t.get("output_format") == "html"}
     assert {n: items[n]["output"].count("<img") for n in items} == {"6.1": 2, "7.1": 2, "8.1": 1}
-    assert report.table(reference_results).count("full marks") >= 2
+    assert table(reference_results).count("full marks") >= 2

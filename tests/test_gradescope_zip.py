@@ -32,7 +32,7 @@ def test_zip_contents(autograder_zip):
         mode = zf.getinfo("run_autograder").external_attr >> 16
         lock = zf.read("requirements.lock").decode()
     assert {"setup.sh", "run_autograder", "requirements.lock", "data/mnist.npz", "solutions/vae.py",
-            "autograder/classifier/mnist_cnn.weights.h5", "autograder/harness.py", "stencil/markers.py"} <= names
+            "autograder/evidence/classifier/mnist_cnn.weights.h5", "autograder/sandbox/harness.py", "stencil/markers.py"} <= names
     assert mode & stat.S_IXUSR
     assert not any("samples/" in n or "__pycache__" in n for n in names)
     pins = [line for line in lock.splitlines() if line and not line.startswith("#")]

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from conftest import ROOT, load_module
 
-sys.path.insert(0, str(ROOT / "autograder"))
+sys.path.insert(0, str(ROOT / "autograder" / "sandbox"))
 import harness_compile  # noqa: E402  (a standalone sandbox module)
 
 vae = load_module(ROOT / "solutions" / "vae.py", "compile_vae")

@@ -12,7 +12,8 @@ import pwd
 
 import pytest
 
-from autograder import feedback, sandbox
+from autograder.results import feedback
+from autograder.sandbox.users import identity, tasks_of
 from conftest import Markup
 
 ISOLATED = os.geteuid() == 0
@@ -105,7 +106,7 @@ def test_fork_bomb_is_capped_and_cleaned_up(graded_samples):
     assert "fork refused after" in output(graded_samples, "hostile-fork-bomb")
     for user in pwd.getpwall():
         if user.pw_name.startswith("student"):
-            assert sandbox.tasks_of(user.pw_uid, include_zombies=False) == 0, user.pw_name
+            assert tasks_of(user.pw_uid, include_zombies=False) == 0, user.pw_name
 
 
 @pytest.mark.skipif(not ISOLATED, reason="network isolation needs root (CI runs as root)")
@@ -120,7 +121,7 @@ def test_isolation_is_real_in_ci():
     """In CI (root), does student code really run as another user, without network, files hidden?"""
     if not os.environ.get("CI"):
         pytest.skip("checked in CI, where the suite runs as root")
-    who = sandbox.identity("student")
+    who = identity("student")
     assert who.switched and who.network_isolated and who.files_hidden, who.describe()
 
 

@@ -3,7 +3,7 @@ self-contained, and safe with whatever a student put in their messages and names
 (Results are made up here; test_browser.py renders pages of graded samples.)"""
 import numpy as np
 
-from autograder import batch, html_report, report
+from autograder.results import batch, html_report, results_json
 from conftest import Markup
 from test_feedback import HOSTILE, noise_figures
 
@@ -14,7 +14,7 @@ def made_up_results(score=7):
              {"name": "VAE: after 10 epochs, the test loss is below 120", "number": "6.1", "score": score,
               "max_score": 15, "output": f"printed: {HOSTILE}\nVAE test loss 125.00 is not below 120."}]
     results = {"score": score, "execution_time": 42.5, "output": f"Graded {HOSTILE}", "tests": tests}
-    return report.finish(results, {"6.1": noise_figures(np.random.default_rng(0))["6.1"]})
+    return results_json.finish(results, {"6.1": noise_figures(np.random.default_rng(0))["6.1"]})
 
 
 def test_report_page_is_complete_and_inert():

@@ -14,7 +14,9 @@ import time
 
 import pytest
 
-from autograder import batch, samples, sandbox
+from autograder import samples
+from autograder.results import batch
+from autograder.sandbox.users import tasks_of
 from conftest import QUICK, ROOT
 
 STOP_SECONDS = 10  # "within a few seconds", with room for a loaded CI machine
@@ -105,7 +107,7 @@ def assert_all_stopped(below, users):
     """Is every process that ran below the grader gone, and (as root) every process of its sandbox user?"""
     assert below and not [pid for pid in below if running(pid)]
     for uid in users - {os.getuid()}:
-        assert sandbox.tasks_of(uid, include_zombies=False) == 0
+        assert tasks_of(uid, include_zombies=False) == 0
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from autograder import elbo
+from autograder.evidence import elbo
 from conftest import ROOT, load_module
 
 vae = load_module(ROOT / "solutions" / "vae.py", "reference_vae")

@@ -15,8 +15,8 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from autograder import mmd_formula  # noqa: E402
-from autograder.signatures import signatures  # noqa: E402
+from autograder.evidence import mmd_formula  # noqa: E402
+from autograder.intake.signatures import signatures  # noqa: E402
 from conftest import ROOT, load_module, run_module  # noqa: E402
 
 SOLUTIONS = ROOT / "solutions"

@@ -10,8 +10,8 @@ import pytest
 
 from autograder import samples
 from autograder.config import PART_SECTIONS, load_config, part_of
-from autograder.report import load_rubric
-from autograder.sanitize import sanitize
+from autograder.rubric import load_rubric
+from autograder.intake.sanitize import sanitize
 from conftest import ROOT, item_scores
 from stencil.markers import transform
 

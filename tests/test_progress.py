@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from autograder import progress
+from autograder.sandbox import progress
 
 IMPORT = ("import", "importing vae.py and assignment.py")
 BUILD = ("step", "building the model and loading MNIST")

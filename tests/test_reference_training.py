@@ -44,7 +44,7 @@ def test_grader_trains_with_the_assignment_defaults(config):
 
 def test_main_trains_reports_and_saves(tmp_path):
     """Does `python assignment.py --mnist small.npz` train, print per-epoch losses, save figures and weights?"""
-    from autograder.data import load_mnist_arrays
+    from autograder.evidence.data import load_mnist_arrays
     (x, y), (xt, yt) = load_mnist_arrays()
     np.savez(tmp_path / "small.npz", x_train=x[:1024], y_train=y[:1024], x_test=xt[:256], y_test=yt[:256])
     for flag in ([], ["--is_cvae"]):
@@ -64,7 +64,7 @@ def test_main_trains_reports_and_saves(tmp_path):
 
 def test_main_returns_metrics(tmp_path, monkeypatch):
     """Does main(args) return the per-epoch losses, test loss, timings and device?"""
-    from autograder.data import load_mnist_arrays
+    from autograder.evidence.data import load_mnist_arrays
     (x, y), (xt, yt) = load_mnist_arrays()
     np.savez(tmp_path / "tiny.npz", x_train=x[:512], y_train=y[:512], x_test=xt[:128], y_test=yt[:128])
     monkeypatch.chdir(tmp_path)

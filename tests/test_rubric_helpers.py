@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder.grading import divergence
+from autograder.evidence.training import divergence
 from autograder.rubric import IMAGE_LAYOUTS, RubricTest
 
 

@@ -7,7 +7,7 @@ import json
 
 from gradescope_utils.autograder_utils.json_test_runner import JSONTestRunner
 
-from autograder import report
+from autograder.rubric import load_rubric
 from autograder.config import load_config
 
 OVERLAY = """
@@ -33,7 +33,7 @@ def item_names(config):
     """{item number: the name results.json gives it} for every item of the config's parts."""
     stream = io.StringIO()
     JSONTestRunner(stream=stream, failure_prefix="", stdout_visibility="hidden").run(
-        report.load_rubric(config, config.parts))
+        load_rubric(config, config.parts))
     return {t["number"]: t["name"] for t in json.loads(stream.getvalue())["tests"] if t.get("number")}
 
 

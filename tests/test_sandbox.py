@@ -7,14 +7,15 @@ import sys
 
 import pytest
 
-from autograder import sandbox
+from autograder.sandbox import process as sandbox
+from autograder.sandbox.users import identity, tasks_of
 
 LIMITS = dict(memory_mib=2048, processes=256, output_kib=4)
 
 
 @pytest.fixture(scope="module")
 def who():
-    return sandbox.identity("student")
+    return identity("student")
 
 
 def run(who, code, tmp_path, step_limits=None, **kwargs):
@@ -73,7 +74,7 @@ def test_fork_bomb_is_capped_and_cleaned_up(who, tmp_path):
     result = run(who, code, tmp_path, processes=64, step_limits={"total": 20})
     assert "fork refused" in result.output
     if who.switched:  # killed; zombies wait for init to reap them
-        assert sandbox.tasks_of(who.uid, include_zombies=False) == 0
+        assert tasks_of(who.uid, include_zombies=False) == 0
 
 
 def test_no_network(who, tmp_path):

@@ -1,7 +1,7 @@
 """Does sanitizing keep exactly the student's own definitions and restore all given code?"""
 import pytest
 
-from autograder.sanitize import SanitizeError, sanitize
+from autograder.intake.sanitize import SanitizeError, sanitize
 from conftest import ROOT
 from stencil.markers import transform
 

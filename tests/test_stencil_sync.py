@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from autograder.signatures import signatures
+from autograder.intake.signatures import signatures
 from conftest import ROOT, load_module, run_module
 
 STENCIL, SOLUTIONS = ROOT / "hw6" / "code", ROOT / "solutions"

@@ -3,7 +3,7 @@ import zipfile
 
 import pytest
 
-from autograder.submission import SubmissionError, locate, open_submission
+from autograder.intake.submission import SubmissionError, locate, open_submission
 
 
 def make(root, layout, readme=True, flag=False):

@@ -1,30 +1,32 @@
-"""The rubric: one test module per section, run with gradescope-utils' JSONTestRunner.
+"""The rubric, the fourth stage: one test module per section, run with gradescope-utils' JSONTestRunner.
 
 Each test is one rubric item. Its number is set here with @item; its points and visibility
 come from config.toml when the runner loads it (configure). The first docstring line is the
 name students see; a failure message says what to fix. A name that quotes a setting, e.g.
 "the test loss is below {loss_limit}", takes it from the config (name_values), so a course
-that edits config.toml sees names that match.
+that edits config.toml sees names that match. Items read one object, the submission's
+evidence.Evidence (RubricTest.evidence), and never the sandbox.
 """
+import importlib
 import unittest
 
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, partial_credit, visibility, weight
 
-from ..grading import Unavailable
+from ..evidence import IMAGE_PIXELS, IMAGE_SHAPE, Unavailable
 
 MODULES = [
     "test_1_layout", "test_2_reparameterize", "test_3_loss_function", "test_4_forward",
     "test_5_train_vae", "test_6_7_training", "test_8_generation", "test_9_handin",
     "test_10_conv_vae", "test_11_latent_tools", "test_12_mmd",  # optional parts: each has PART
 ]
-GRADING = None  # the current submission's Grading, set by the runner
+EVIDENCE = None  # the current submission's evidence.Evidence, set by the runner
 # The layouts of a batch of N 28 x 28 images that the handout's code accepts (bce_function and
 # show_*_images reshape whatever they get), after N.
-IMAGE_LAYOUTS = {(1, 28, 28): "(N, 1, 28, 28)", (28, 28, 1): "(N, 28, 28, 1)", (28, 28): "(N, 28, 28)",
-                 (784,): "(N, 784)"}
+IMAGE_LAYOUTS = {(1, *IMAGE_SHAPE): "(N, 1, 28, 28)", (*IMAGE_SHAPE, 1): "(N, 28, 28, 1)",
+                 IMAGE_SHAPE: "(N, 28, 28)", (IMAGE_PIXELS,): "(N, 784)"}
 FIGURE_ITEMS = set()  # items whose output is HTML, with figures (see feedback.item_html)
-FIGURES = {}  # item number -> [(draw, args)] the rubric asked for; reset by the runner
+FIGURES = {}  # item number -> [(figure's name, args)] the rubric asked for; reset by the runner
 
 
 def item(num, partial=False, figures=False):
@@ -41,18 +43,31 @@ def item(num, partial=False, figures=False):
     return decorate
 
 
-def draw_figures(log):
-    """{item number: [figures.Figure]} for the figure items. A figure that cannot be drawn is
-    left out (log says why): it must never cost the student a point."""
-    drawn = {}
-    for number in FIGURE_ITEMS:
-        drawn[number] = []
-        for draw, args in FIGURES.get(number, []):
-            try:
-                drawn[number].append(draw(*args))
-            except Exception as err:  # noqa: BLE001 - the item's score and message stand without it
-                log(f"[figures] item {number}: {draw.__name__} failed: {type(err).__name__}: {err}")
-    return drawn
+def load_rubric(config, parts=()):
+    """The rubric's tests in order, each given its points, visibility and name from the config.
+
+    parts: the optional parts graded; a part's module (its PART) is left out otherwise.
+    """
+    suite = unittest.TestSuite()
+    loader = unittest.TestLoader()
+    loader.sortTestMethodsUsing = None  # keep the order tests are written in
+    for name in MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        if getattr(module, "PART", None) not in (None, *parts):
+            continue
+        for test in _flatten(loader.loadTestsFromModule(module)):
+            if hasattr(getattr(type(test), test._testMethodName), "__rubric_item__"):
+                configure(test, config)
+            suite.addTest(test)
+    return suite
+
+
+def _flatten(suite):
+    for test in suite:
+        if isinstance(test, unittest.TestSuite):
+            yield from _flatten(test)
+        else:
+            yield test
 
 
 def epochs(count):
@@ -92,22 +107,23 @@ class RubricTest(unittest.TestCase):
     longMessage = False
 
     @property
-    def grading(self):
-        return GRADING
+    def evidence(self):
+        """The submission's evidence.Evidence: everything an item scores."""
+        return EVIDENCE
 
-    def evidence(self, get):
+    def need(self, get):
         """Call get(); an Unavailable becomes this item's failure message."""
         try:
             return get()
         except Unavailable as why:
             self.fail(str(why))
 
-    def figure(self, draw, *args):
-        """Show draw(*args), a figures.Figure, with this item's output. It is drawn after the
-        whole rubric ran (draw_figures), so matplotlib's memory never shares a container's limit
-        with a student process still to come."""
+    def figure(self, name, *args):
+        """Show the figure `name` (a drawing function of results/figures.py) of args with this
+        item's output. It is drawn after the whole rubric ran, so matplotlib's memory never shares
+        a container's limit with a student process still to come."""
         number = getattr(type(self), self._testMethodName).__rubric_item__
-        FIGURES.setdefault(number, []).append((draw, args))
+        FIGURES.setdefault(number, []).append((name, args))
 
     def check_step(self, stage, step, context=None):
         """The successful record of `step` in `stage` (an outcome), or fail with its error.
@@ -120,8 +136,9 @@ class RubricTest(unittest.TestCase):
             self.fail(f"{context}: {why}" if context else str(why))
 
     def part_step(self, step):
-        """The successful record of `step` in the optional parts' stage, or fail with its error."""
-        return self.check_step(self.evidence(self.grading.parts), step)
+        """(the successful record of `step` in the optional parts' stage, the inputs the grader gave
+        that stage), or fail with the step's error."""
+        return self.check_step(self.need(self.evidence.parts), step), self.evidence.stage_inputs("parts")
 
     def array(self, arrays, key, shape=None, lo=None, hi=None, what=None):
         """arrays[key] as float64, failing with expected-versus-got on shape, NaN/inf or range."""
@@ -142,15 +159,14 @@ class RubricTest(unittest.TestCase):
             self.fail(f"{what}: expected values <= {hi}, got a maximum of {value.max():.4g}")
         return value
 
-
     def images(self, arrays, key, n, what, lo=None, hi=None):
-        """arrays[key] as n images of 28 x 28 in any accepted layout: (values (n, 784), layout).
+        """arrays[key] as n images of H x W in any accepted layout: (values (n, H * W), layout).
 
         Fails with expected-versus-got on the layout, NaN/inf or range."""
         value = self.array(arrays, key, what=what)
         layout = IMAGE_LAYOUTS.get(tuple(value.shape[1:])) if value.shape[:1] == (n,) else None
         if layout is None:
-            self.fail(f"{what}: expected {n} images of 28 x 28 = 784 values, shaped "
+            self.fail(f"{what}: expected {n} images of {IMAGE_SHAPE[0]} x {IMAGE_SHAPE[1]} = {IMAGE_PIXELS} values, shaped "
                       f"{' or '.join(v.replace('N', str(n)) for v in IMAGE_LAYOUTS.values())}; "
                       f"got shape {tuple(value.shape)}")
         self.array(arrays, key, lo=lo, hi=hi, what=what)

@@ -2,8 +2,8 @@
 model's use of the label, and short trainings measured by the grader (loss, generations)."""
 import numpy as np
 
-from .. import elbo
-from ..grading import validated
+from ..evidence import IMAGE_PIXELS, NUM_CLASSES, elbo, validated
+from ..evidence.part_inputs import PART_Z
 from . import RubricTest, item, tiered
 from .test_2_reparameterize import VARIANCE_MISTAKES
 
@@ -36,8 +36,7 @@ class TestConvVAE(RubricTest):
     @item("10.1")
     def test_sampling(self):
         """Sampling layer: z = z_mean + exp(0.5 * z_log_var) * epsilon, fresh epsilon per call"""
-        step = self.part_step("p2_sampling")
-        inputs = self.grading.request_arrays("parts")
+        step, inputs = self.part_step("p2_sampling")
         mu, logvar = inputs["rep_mu"][0].astype(np.float64), inputs["rep_logvar"][0].astype(np.float64)
         shape = step.values.get("shape")
         if shape != [7, 2]:
@@ -62,7 +61,7 @@ class TestConvVAE(RubricTest):
     @item("10.2")
     def test_architecture(self):
         """ConvVAE: encoder and decoder match the architecture table (62,794 and 65,089 parameters)"""
-        step = self.part_step("p2_architecture")
+        step, _ = self.part_step("p2_architecture")
         v = step.values
         problems = [f"the {name} has {v.get(f'{name}_params')} parameters, expected {count:,}"
                     for name, count in PARAMS.items() if v.get(f"{name}_params") != count]
@@ -79,7 +78,7 @@ class TestConvVAE(RubricTest):
     @item("10.3")
     def test_conditional_uses_label(self):
         """ConditionalConvVAE: both the encoder and the decoder use the label"""
-        step = self.part_step("p2_conditional")
+        step, _ = self.part_step("p2_conditional")
         unused = []
         for what, key, shape in (("encoder", "z_mean", (8, 2)), ("decoder", "x_hat", (8, 28, 28, 1))):
             a = self.array(step.arrays, f"{key}_a", shape=shape, what=f"{what} output")
@@ -94,18 +93,18 @@ class TestConvVAE(RubricTest):
     @item("10.4", partial=True)
     def test_trained_loss(self, set_score=None):
         """ConvVAE: after {part_epochs}, the grader's negative ELBO is below {conv_loss_limit}"""
-        g = self.grading
-        step = self.part_step("p2_train")
-        count = int(g.config.raw["part_training"]["test_images"])
-        (_, _), (x_test, _) = g.mnist_arrays
-        mu, logvar, x_hat = self.evidence(lambda: (validated(step.arrays, "mu", (count, 2)),
-                                                   validated(step.arrays, "logvar", (count, 2)),
-                                                   validated(step.arrays, "x_hat", (count, 784), 0.0, 1.0)))
+        e = self.evidence
+        step, _ = self.part_step("p2_train")
+        count = int(e.config.raw["part_training"]["test_images"])
+        x_test = e.test_images
+        mu, logvar, x_hat = self.need(lambda: (validated(step.arrays, "mu", (count, PART_Z)),
+                                               validated(step.arrays, "logvar", (count, PART_Z)),
+                                               validated(step.arrays, "x_hat", (count, IMAGE_PIXELS), 0.0, 1.0)))
         loss = float(elbo.negative_elbo(x_test[:count] / np.float32(255.0), x_hat, mu, logvar).mean())
-        tiers = g.config.raw["part_thresholds"]["conv_loss_tiers"]
+        tiers = e.config.raw["part_thresholds"]["conv_loss_tiers"]
         fraction = tiered(loss, tiers, higher_is_better=False)
         set_score(fraction * type(self).test_trained_loss.__weight__)
-        cfg, losses = g.config.raw["part_training"], step.values.get("losses")
+        cfg, losses = e.config.raw["part_training"], step.values.get("losses")
         losses = [v for v in losses if isinstance(v, (int, float))] if isinstance(losses, list) else []
         print(f"Trained {cfg['epochs']} epochs on {cfg['train_images']:,} MNIST images with the given train_model. "
               f"The grader's negative ELBO (BCE summed over pixels + KL, its own noise) on {count:,} test "
@@ -117,16 +116,16 @@ class TestConvVAE(RubricTest):
     @item("10.5", partial=True)
     def test_conditional_generations(self, set_score=None):
         """ConditionalConvVAE: the classifier recognizes more than {conditional_accuracy} of the digits it generates"""
-        g = self.grading
-        step = self.part_step("p2_train_conditional")
-        labels = g.request_arrays("parts")["gen_labels"]
-        generated = self.evidence(lambda: validated(step.arrays, "generated", (len(labels), 784), 0.0, 1.0))
-        predicted = g.once("parts-labels", lambda: g.classify_images(generated, "-parts"))
+        e = self.evidence
+        step, inputs = self.part_step("p2_train_conditional")
+        labels = inputs["gen_labels"]
+        generated = self.need(lambda: validated(step.arrays, "generated", (len(labels), IMAGE_PIXELS), 0.0, 1.0))
+        predicted = e.labels("-parts", generated)
         accuracy = float((predicted == labels).mean())
-        tiers = g.config.raw["part_thresholds"]["conditional_accuracy_tiers"]
+        tiers = e.config.raw["part_thresholds"]["conditional_accuracy_tiers"]
         fraction = tiered(accuracy, tiers, higher_is_better=True)
         set_score(fraction * type(self).test_conditional_generations.__weight__)
-        by_digit = ", ".join(f"{d}: {np.mean(predicted[labels == d] == d):.0%}" for d in range(10))
+        by_digit = ", ".join(f"{d}: {np.mean(predicted[labels == d] == d):.0%}" for d in range(NUM_CLASSES))
         print(f"model.decode(z, one_hot(digit)) for z ~ N(0, I) (fixed seed): classifier accuracy "
               f"{accuracy:.1%} (per digit: {by_digit}).")
         if fraction < 1.0:

@@ -4,8 +4,8 @@ right answer itself in NumPy."""
 import numpy as np
 from scipy import stats
 
-from .. import elbo
-from ..parts import STAND_IN_Z
+from ..evidence import IMAGE_PIXELS, IMAGE_SHAPE, NUM_CLASSES, elbo
+from ..evidence.part_inputs import STAND_IN_Z
 from . import RubricTest, item
 
 PART = "latent_tools"
@@ -32,7 +32,7 @@ def expected_loss(inputs, samples=2000):
     for _ in range(samples // 100):
         eps = rng.standard_normal((100,) + mu.shape)  # (100, N, Z)
         z = (mu + np.exp(0.5 * logvar) * eps).reshape(-1, STAND_IN_Z)
-        x_rep = np.broadcast_to(x.reshape(1, len(x), -1), (100, len(x), 784)).reshape(-1, 784)
+        x_rep = np.broadcast_to(x.reshape(1, len(x), -1), (100, len(x), IMAGE_PIXELS)).reshape(-1, IMAGE_PIXELS)
         per_sample.append(elbo.bce(x_rep, stand_in_decode(inputs, z)).reshape(100, len(x)).mean(axis=1))
     reconstruction = np.concatenate(per_sample)  # (samples,), batch means
     value = reconstruction.mean() + elbo.kl(mu, logvar).mean()
@@ -43,8 +43,7 @@ class TestLatentTools(RubricTest):
     @item("11.1")
     def test_log_normal_pdf(self):
         """log_normal_pdf matches SciPy's Gaussian log density, summed over Z"""
-        step = self.part_step("p3_log_normal_pdf")
-        inputs = self.grading.request_arrays("parts")
+        step, inputs = self.part_step("p3_log_normal_pdf")
         x, mean, logvar = (inputs[f"p3_pdf_{k}"].astype(np.float64) for k in ("x", "mean", "logvar"))
         cases = {"full": stats.norm.logpdf(x, mean, np.exp(0.5 * logvar)).sum(axis=1),
                  "standard": stats.norm.logpdf(x).sum(axis=1)}
@@ -66,8 +65,7 @@ class TestLatentTools(RubricTest):
     @item("11.2")
     def test_compute_loss(self):
         """compute_loss: its average over z equals the negative ELBO with the exact KL"""
-        step = self.part_step("p3_compute_loss")
-        inputs = self.grading.request_arrays("parts")
+        step, inputs = self.part_step("p3_compute_loss")
         losses = self.array(step.arrays, "losses", what="compute_loss's values")
         if losses.ndim != 1 or len(losses) < 100:
             self.fail(f"compute_loss should return a scalar; got {losses.shape} from the repeated calls.")
@@ -89,16 +87,15 @@ class TestLatentTools(RubricTest):
     @item("11.3")
     def test_encodings(self):
         """get_allClass_encodings: z_mean of every image (N, Z) and each class's mean (C, Z)"""
-        step = self.part_step("p3_encodings")
-        inputs = self.grading.request_arrays("parts")
+        step, inputs = self.part_step("p3_encodings")
         images, labels = inputs["p3_images"], inputs["p3_labels"]
         mu, _ = stand_in_encode(inputs, images)
         encodings = self.array(step.arrays, "encodings", shape=mu.shape, what="encodings (N, Z)")
-        means = self.array(step.arrays, "class_means", shape=(10, STAND_IN_Z), what="class_means (C, Z)")
+        means = self.array(step.arrays, "class_means", shape=(NUM_CLASSES, STAND_IN_Z), what="class_means (C, Z)")
         if not np.allclose(encodings, mu, atol=1e-4, rtol=1e-3):
             self.fail("encodings should be z_mean (model.encode(x, c)[0]) of every image, in input order; "
                       "they differ from the model's z_mean.")
-        expected = np.stack([mu[labels == k].mean(axis=0) for k in range(10)])
+        expected = np.stack([mu[labels == k].mean(axis=0) for k in range(NUM_CLASSES)])
         if not np.allclose(means, expected, atol=1e-4, rtol=1e-3):
             self.fail(f"class_means[k] should be the mean z_mean of the images of class k; for class 0 "
                       f"expected {np.round(expected[0], 4).tolist()}, got {np.round(means[0], 4).tolist()}.")
@@ -107,13 +104,12 @@ class TestLatentTools(RubricTest):
     @item("11.4")
     def test_walk(self):
         """walk_src_to_dst: evenly spaced latents from the src class mean to the dst class mean, decoded"""
-        step = self.part_step("p3_walk")
-        inputs = self.grading.request_arrays("parts")
+        step, inputs = self.part_step("p3_walk")
         means = inputs["p3_class_means"].astype(np.float64)
         t = np.linspace(0.0, 1.0, 10)[:, None]
         expected = (1 - t) * means[1] + t * means[7]  # (S, Z)
         latents = self.array(step.arrays, "latents", shape=expected.shape, what="latents (S, Z)")
-        images = self.array(step.arrays, "images", shape=(10, 28, 28, 1), what="images (S, H, W, K)")
+        images = self.array(step.arrays, "images", shape=(10, *IMAGE_SHAPE, 1), what="images (S, H, W, K)")
         problems = []
         if not np.allclose(latents[0], means[1], atol=1e-5):
             problems.append("latents[0] is not class_means[src_class]")

@@ -2,8 +2,9 @@
 the MMD estimate, and a short training of the MMDVAE judged by the grader's own MMD."""
 import numpy as np
 
-from ..grading import validated
-from ..mmd_formula import kernel, mmd
+from ..evidence import IMAGE_PIXELS, NUM_CLASSES, validated
+from ..evidence.mmd_formula import kernel, mmd
+from ..evidence.part_inputs import PART_Z
 from . import RubricTest, item
 
 PART = "mmd"
@@ -11,30 +12,32 @@ SAME_LIMIT = 0.02    # biased MMD of two 400-point N(0, I) samples in Z = 4 is ~
 SHIFTED_MIN = 0.02   # shifted by 1 in each dimension it is ~0.26 (the handout's kernel), ~0.05 (no / Z)
 
 
+def kernel_hint(got, expected, x, y):
+    """What a wrong compute_kernel(x, y) matches instead, as a hint for the student, or ""."""
+    if np.allclose(got, expected ** x.shape[1], rtol=1e-4, atol=1e-6):
+        return " It matches exp(-|x - y|^2): divide the squared distance by the dimension Z."
+    if np.allclose(got, kernel(x, y).T if got.shape == expected.T.shape else got + 1, rtol=1e-4):
+        return " It is transposed: row i is x_i, column j is y_j."
+    return ""
+
+
 class TestMMD(RubricTest):
     @item("12.1")
     def test_kernel(self):
         """compute_kernel: exp(-|x_i - y_j|^2 / Z) for every pair"""
-        step = self.part_step("p4_kernel")
-        inputs = self.grading.request_arrays("parts")
+        step, inputs = self.part_step("p4_kernel")
         x, y = inputs["p4_kx"], inputs["p4_ky"]
         expected = kernel(x, y)
         got = self.array(step.arrays, "kernel", shape=expected.shape, what="compute_kernel(x, y) (N, M)")
         if not np.allclose(got, expected, rtol=1e-4, atol=1e-6):
-            hint = ""
-            if np.allclose(got, expected ** x.shape[1], rtol=1e-4, atol=1e-6):
-                hint = " It matches exp(-|x - y|^2): divide the squared distance by the dimension Z."
-            elif np.allclose(got, kernel(x, y).T if got.shape == expected.T.shape else got + 1, rtol=1e-4):
-                hint = " It is transposed: row i is x_i, column j is y_j."
             self.fail(f"For x (20, 4) and y (30, 4), expected kernel[0, :3] = {np.round(expected[0, :3], 4).tolist()}, "
-                      f"got {np.round(got[0, :3], 4).tolist()}.{hint}")
+                      f"got {np.round(got[0, :3], 4).tolist()}.{kernel_hint(got, expected, x, y)}")
         print("compute_kernel matches exp(-|x - y|^2 / Z) on 20 x 30 pairs.")
 
     @item("12.2")
     def test_mmd(self):
         """compute_mmd: about 0 for one distribution, clearly > 0 for shifted ones, symmetric"""
-        step = self.part_step("p4_mmd")
-        inputs = self.grading.request_arrays("parts")
+        step, inputs = self.part_step("p4_mmd")
         values = step.values
         if not all(isinstance(values.get(k), float) and np.isfinite(values[k]) for k in ("same", "shifted", "swapped")):
             self.fail("compute_mmd should return a finite scalar.")
@@ -60,17 +63,17 @@ class TestMMD(RubricTest):
     @item("12.3")
     def test_trained_mmd_vae(self):
         """MMDVAE: after {mmd_epochs}, its latent codes match N(0, I) and decode to varied digits"""
-        g = self.grading
-        step = self.part_step("p4_train")
-        inputs, limits = g.request_arrays("parts"), g.config.raw["part_thresholds"]
-        count = int(g.config.raw["part_training"]["test_images"])
+        e = self.evidence
+        step, inputs = self.part_step("p4_train")
+        limits = e.config.raw["part_thresholds"]
+        count = int(e.config.raw["part_training"]["test_images"])
         z_gen = inputs["p4_gen_z"]
-        z_mean, generated = self.evidence(lambda: (validated(step.arrays, "z_mean", (count, 2)),
-                                                   validated(step.arrays, "generated", (len(z_gen), 784), 0.0, 1.0)))
-        prior = g.rng("parts-mmd-prior").standard_normal((count, 2))
+        z_mean, generated = self.need(lambda: (validated(step.arrays, "z_mean", (count, PART_Z)),
+                                               validated(step.arrays, "generated", (len(z_gen), IMAGE_PIXELS), 0.0, 1.0)))
+        prior = e.mmd_prior(count)
         distance = mmd(z_mean[:1000], prior[:1000])
-        predicted = g.once("parts-mmd-labels", lambda: g.classify_images(generated, "-mmd"))
-        shares = np.bincount(predicted, minlength=10) / len(predicted)
+        predicted = e.labels("-mmd", generated)
+        shares = np.bincount(predicted, minlength=NUM_CLASSES) / len(predicted)
         digits = int((shares >= 0.02).sum())
         mean, std = (", ".join(f"{v:.2f}" for v in stat(z_mean[:1000], axis=0)) for stat in (np.mean, np.std))
         print(f"z_mean of 1,000 test images: mean ({mean}), std ({std}); the grader's MMD to N(0, I) "

@@ -1,5 +1,4 @@
 """Section 1: the files are where the handout says, they import, and the graded names exist."""
-from ..signatures import signatures
 from . import RubricTest, item
 
 # What the grader calls, with how many positional arguments (self included for methods).
@@ -24,24 +23,24 @@ class TestLayout(RubricTest):
     @item("1.1")
     def test_files_import(self):
         """vae.py and assignment.py are in hw6/code and import without errors"""
-        g = self.grading
-        if g.setup_error:
-            self.fail(g.setup_error)
-        step = self.check_step(g.checks, "import")
-        print(f"Found {g.submission.shown(g.submission.file('vae.py'))} and "
-              f"{g.submission.shown(g.submission.file('assignment.py'))}; both import. "
+        e = self.evidence
+        if e.setup_error:
+            self.fail(e.setup_error)
+        step = self.check_step(e.checks, "import")
+        print(f"Found {e.submission.shown(e.submission.file('vae.py'))} and "
+              f"{e.submission.shown(e.submission.file('assignment.py'))}; both import. "
               f"TensorFlow ran on: {step.values.get('device', 'unknown')}.")
 
     @item("1.2")
     def test_required_names(self):
         """VAE, CVAE, reparameterize, loss_function and train_vae exist with the handout's signatures"""
-        g = self.grading
-        if g.setup_error:
-            self.fail(f"Not checked: {g.setup_error}")
+        e = self.evidence
+        if e.setup_error:
+            self.fail(f"Not checked: {e.setup_error}")
         problems = []
         for filename, required in REQUIRED.items():
-            found = signatures(g.sanitized[filename].text)
-            missing = set(g.sanitized[filename].missing)
+            found = e.signatures(filename)
+            missing = set(e.sanitized[filename].missing)
             for name, positional in required.items():
                 owner = name.split(".")[0]
                 if owner in missing:

@@ -15,8 +15,8 @@ VARIANCE_MISTAKES = {
 
 class TestReparameterize(RubricTest):
     def samples(self):
-        step = self.check_step(self.grading.checks, "reparameterize")
-        inputs = self.grading.request_arrays("checks")
+        step = self.check_step(self.evidence.checks, "reparameterize")
+        inputs = self.evidence.stage_inputs("checks")
         return step, inputs["rep_mu"][0].astype(np.float64), inputs["rep_logvar"][0].astype(np.float64)
 
     @item("2.1")

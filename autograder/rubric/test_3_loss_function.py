@@ -1,17 +1,17 @@
 """Section 3: loss_function is the batch-averaged negative ELBO (BCE summed over pixels + KL)."""
 import numpy as np
 
-from .. import elbo
+from ..evidence import elbo
 from . import RubricTest, item
 
 REL_TOL = 1e-3  # float32 sums over 8 x 784 pixels agree with float64 to ~1e-6; this is generous
 
 
-def loss_matches_reference(grading):
+def loss_matches_reference(evidence):
     """Whether the student's loss_function gave the reference value on item 3's base case."""
     try:
-        value = grading.checks.require("loss_function").values["base"]["value"]
-        expected = elbo.loss_variants(**grading.loss_inputs["base"])["correct"]
+        value = evidence.checks.require("loss_function").values["base"]["value"]
+        expected = elbo.loss_variants(**evidence.loss_inputs["base"])["correct"]
         return len(value) == 1 and abs(float(value[0]) - expected) <= REL_TOL * abs(expected)
     except Exception:  # no record, or a malformed one: the scale is unknown
         return False
@@ -19,7 +19,7 @@ def loss_matches_reference(grading):
 
 class TestLossFunction(RubricTest):
     def values(self):
-        step = self.check_step(self.grading.checks, "loss_function")
+        step = self.check_step(self.evidence.checks, "loss_function")
         values = {}
         for case, expected_n in (("base", 8), ("doubled", 16), ("no_kl", 8)):
             record = step.values.get(case) or {}
@@ -28,7 +28,7 @@ class TestLossFunction(RubricTest):
         return values
 
     def expected(self, case):
-        return elbo.loss_variants(**self.grading.loss_inputs[case])
+        return elbo.loss_variants(**self.evidence.loss_inputs[case])
 
     def scalar(self, case):
         shape, value = self.values()[case]
@@ -75,7 +75,7 @@ class TestLossFunction(RubricTest):
     def test_kl_term(self):
         """loss_function includes the KL term, with the right sign"""
         with_kl, without = self.scalar("base"), self.scalar("no_kl")
-        inputs = self.grading.loss_inputs["base"]
+        inputs = self.evidence.loss_inputs["base"]
         kl = float(elbo.kl(inputs["mu"], inputs["logvar"]).mean())
         got = with_kl - without  # the reconstruction terms are the same in both cases
         # Averaging over the batch is item 3.3's business: here a batch sum (N * KL) also counts.

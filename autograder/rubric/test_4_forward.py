@@ -5,16 +5,17 @@ handout's code accepts (IMAGE_LAYOUTS): (N, 1, 28, 28), (N, 28, 28, 1), (N, 28, 
 """
 import numpy as np
 
+from ..evidence import IMAGE_PIXELS, NUM_CLASSES
 from . import RubricTest, item
 
-N, Z, C = 8, 15, 10
+N, Z, C = 8, 15, NUM_CLASSES
 
 
 class TestForward(RubricTest):
     def forward(self, kind):
         args = "x" if kind == "vae" else "x, c"
-        return self.check_step(self.grading.checks, f"{kind}_forward",
-                               context=f"{kind.upper()}(784, latent_size={Z})({args}) failed").arrays
+        return self.check_step(self.evidence.checks, f"{kind}_forward",
+                               context=f"{kind.upper()}({IMAGE_PIXELS}, latent_size={Z})({args}) failed").arrays
 
     def check_shapes(self, kind):
         """The model's outputs for N images: fails on a wrong shape; returns x_hat's layout."""
@@ -27,7 +28,7 @@ class TestForward(RubricTest):
     def decoded(self, kind, key, what, **bounds):
         context = (f"model.decoder(z) for z of shape {(N, Z)} failed" if kind == "vae" else
                    f"model.decoder(concat(z, c)) for z of shape {(N, Z)} and c of shape {(N, C)} failed")
-        arrays = self.check_step(self.grading.checks, f"{kind}_decoder", context=context).arrays
+        arrays = self.check_step(self.evidence.checks, f"{kind}_decoder", context=context).arrays
         return self.images(arrays, key, N, what=what, **bounds)
 
     @item("4.1")

@@ -1,27 +1,26 @@
 """Sections 6 and 7: trained for the full run with the student's own train_vae, each model's
 loss on the MNIST test set, measured by the grader (not by the student's loss_function), is
 below the threshold."""
-from .. import figures
 from . import RubricTest, item, tiered
 
 
 class TestTraining(RubricTest):
     def judge(self, kind, set_score):
-        g = self.grading
-        tiers = g.config.thresholds["loss_tiers"]
-        result = self.evidence(lambda: g.evaluation(kind))
+        e = self.evidence
+        tiers = e.config.thresholds["loss_tiers"]
+        result = self.need(lambda: e.evaluation(kind))
         fraction = tiered(result.test_loss, tiers, higher_is_better=False)
         points = getattr(type(self), self._testMethodName).__weight__
         set_score(fraction * points)
-        self.figure(figures.loss_curve, kind.upper(), result.train_losses, result.test_loss, tiers)
+        self.figure("loss_curve", kind.upper(), result.train_losses, result.test_loss, tiers)
         shown = result.reconstructions  # (n, H * W): the first n test images, decoded
         if shown is not None:
-            originals = g.mnist_arrays[1][0][:len(shown)].reshape(len(shown), -1) / 255.0
-            self.figure(figures.reconstructions, kind.upper(), originals, shown, result.decode is None)
+            originals = e.test_images[:len(shown)].reshape(len(shown), -1) / 255.0
+            self.figure("reconstructions", kind.upper(), originals, shown, result.decode is None)
         epochs = len(result.train_losses)
         lines = [
             f"{kind.upper()} after {epochs} epochs of your train_vae (batch size "
-            f"{g.training_cfg['batch_size']}, learning rate {g.training_cfg['learning_rate']}):",
+            f"{e.config.training['batch_size']}, learning rate {e.config.training['learning_rate']}):",
             f"  test loss (the grader's negative ELBO per image, 10,000 test images): {result.test_loss:.2f}",
             f"  your train_vae's loss per image, by epoch: {', '.join(f'{v:.1f}' for v in result.train_losses)}",
             f"  seconds per epoch: {sum(result.epoch_seconds) / max(1, epochs):.1f}",

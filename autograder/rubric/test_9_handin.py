@@ -18,26 +18,26 @@ class TestHandIn(RubricTest):
     @item("9.1", partial=True)
     def test_readme(self, set_score=None):
         """README reports your models' losses and the CVAE's accuracy"""
-        g = self.grading
+        e = self.evidence
         points = type(self).test_readme.__weight__
-        if g.submission is None or g.submission.readme is None:
+        if e.submission is None or e.submission.readme is None:
             set_score(0)
             self.fail("No README found: add hw6/README.md with your VAE and CVAE losses, the CVAE's "
                       "accuracy (from this autograder's item 8) and any known bugs.")
-        text = g.submission.readme.read_text(errors="replace")[:100_000]
+        text = e.submission.readme.read_text(errors="replace")[:100_000]
         loss, accuracy = readme_reports(text)
         set_score(points * (loss + accuracy) / 2)
         missing = [what for what, ok in (("the losses (e.g. 'VAE loss: 108.2')", loss),
                                          ("the accuracy (e.g. 'accuracy: 96%')", accuracy)) if not ok]
         if missing:
-            self.fail(f"{g.submission.shown(g.submission.readme)} does not report {' or '.join(missing)}.")
-        print(f"{g.submission.shown(g.submission.readme)} reports losses and an accuracy.")
+            self.fail(f"{e.submission.shown(e.submission.readme)} does not report {' or '.join(missing)}.")
+        print(f"{e.submission.shown(e.submission.readme)} reports losses and an accuracy.")
 
     @item("9.2")
     def test_2470_flag(self):
         """2470student flag file (graduate students only), reported"""
-        g = self.grading
-        if g.submission is not None and g.submission.is_2470:
+        e = self.evidence
+        if e.submission is not None and e.submission.is_2470:
             print("Found the 2470student flag: graded as CSCI2470 (graduate items apply).")
         else:
             print("No 2470student flag in hw6/code: graded as CSCI1470. Graduate students: add an "

@@ -37,8 +37,9 @@ import shutil
 import tomllib
 from pathlib import Path
 
+from ..intake.receive import PART_FILES
+
 HERE = Path(__file__).resolve().parent
-PART_FILES = ("conv_vae.py", "latent_tools.py", "mmd.py")
 ROOT = HERE.parent.parent
 
 

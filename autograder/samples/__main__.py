@@ -1,3 +1,4 @@
+"""List the sample submissions, or write one out in the handout's layout: python -m autograder.samples [write NAME DEST]."""
 import sys
 
 from . import materialize, names, spec

@@ -13,8 +13,8 @@ for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
         continue
     for arg in args:
         for parent in (arg, os.path.dirname(arg), os.path.dirname(os.path.dirname(arg))):
-            targets += [os.path.join(parent, "autograder", "classifier", "mnist_cnn.weights.h5"),
-                        os.path.join(parent, "autograder", "grading.py"),
+            targets += [os.path.join(parent, "autograder", "evidence", "classifier", "mnist_cnn.weights.h5"),
+                        os.path.join(parent, "autograder", "results", "grade.py"),
                         os.path.join(parent, "solutions", "vae.py")]
 for path in sorted(set(targets)):
     try:

@@ -3,7 +3,7 @@ import glob
 import os
 import sys
 
-TARGETS = ["solutions/vae.py", "autograder/config.toml", "autograder/classifier/mnist_cnn.weights.h5",
+TARGETS = ["solutions/vae.py", "autograder/config.toml", "autograder/evidence/classifier/mnist_cnn.weights.h5",
            "submission_metadata.json", "source/solutions/vae.py"]
 
 

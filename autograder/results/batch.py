@@ -14,7 +14,7 @@ Ctrl-C or SIGTERM stops the running graders (each kills its sandbox and writes r
 they were interrupted), writes the CSV and the pages for what was finished, and exits non-zero.
 
 Parallel jobs split the CPUs between them (each TensorFlow worker gets CPUs / jobs threads).
-Each grader claims its own sandbox user (student, student1, ...; see sandbox.claim_user).
+Each grader claims its own sandbox user (student, student1, ...; see sandbox/users.claim_user).
 """
 import csv
 import json
@@ -29,11 +29,12 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-from . import cpus, interrupt
+from .. import interrupt
+from ..sandbox import cpus
+from .grade import was_interrupted
 from .html_report import gradebook_page, write_report
-from .report import was_interrupted
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 METADATA = "submission_metadata.yml"
 
 

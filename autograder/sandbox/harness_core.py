@@ -1,177 +1,29 @@
-"""Run one grading stage of a student's code. This file runs INSIDE the sandboxed process.
+"""The core's stages: checks (rubric items 1-5), train-vae and train-cvae (items 6-8).
 
-    python harness.py STAGE REQUEST_DIR OUT_DIR      # STAGE: checks | train-vae | train-cvae | parts
-
-It is standalone on purpose: the sandbox user cannot read the autograder package, so this file
-imports only the standard library, NumPy, TensorFlow and the student's (sanitized) modules.
-The grader trusts nothing written here: it validates every value and computes every score itself.
-
-Inputs: REQUEST_DIR/STAGE.json (settings) and REQUEST_DIR/STAGE.npz (the grader's fixed inputs).
-Outputs, written as each step finishes so that a stage killed midway still reports what it did:
-    OUT_DIR/STAGE.jsonl      one JSON record per step: {"step", "ok", "error", "values"}
-    OUT_DIR/STAGE.STEP.npz   that step's arrays
-    OUT_DIR/progress.json    the step now running; the grader times each one against its limit
+Runs INSIDE the sandboxed process, started by harness.py; each stage runs its plan's steps
+(harness_plan.py) through stage.run, which records each result or the student's error.
 """
-import collections
 import gc
 import importlib
-import json
 import math
-import os
-import re
-import sys
 import time
-import traceback
 
 import numpy as np
 
-STUDENT_FILES = ("vae.py", "assignment.py", "conv_vae.py", "latent_tools.py", "mmd.py")  # frames shown in errors
-NUM_CLASSES = 10  # C
-IMPORT_LABEL = "importing vae.py and assignment.py"
+from harness_common import OPTIMIZERS, describe, export, numpy_of, outputs_of, rss_mib, seed, setup_tensorflow
+from harness_plan import NUM_CLASSES
 
 
-class Stage:
-    """Writes step records and arrays; runs each step so that no student error escapes."""
+def import_student(stage):
+    """The import step of the core's stages: (vae, assignment), or None when it failed (recorded)."""
+    modules = []
 
-    def __init__(self, name, request_dir, out_dir):
-        self.name, self.out_dir = name, out_dir
-        with open(os.path.join(request_dir, f"{name}.json")) as f:
-            self.request = json.load(f)
-        npz = os.path.join(request_dir, f"{name}.npz")
-        self.inputs = dict(np.load(npz)) if os.path.exists(npz) else {}
+    def do_import():
+        device = setup_tensorflow(stage.request)
+        modules.extend(importlib.import_module(name) for name in ("vae", "assignment"))
+        return {"device": device}, None
 
-    def progress(self, kind, label):
-        path = os.path.join(self.out_dir, "progress.json")
-        with open(path + ".tmp", "w") as f:
-            json.dump({"kind": kind, "label": label}, f)
-        os.replace(path + ".tmp", path)
-
-    def record(self, step, ok, error=None, values=None, arrays=None):
-        if arrays:
-            np.savez(os.path.join(self.out_dir, f"{self.name}.{step}.npz"),
-                     **{k: np.asarray(v) for k, v in arrays.items()})
-        with open(os.path.join(self.out_dir, f"{self.name}.jsonl"), "a") as f:
-            f.write(json.dumps({"step": step, "ok": ok, "error": error, "values": values or {}}) + "\n")
-
-    def run(self, step, func, kind="step", label=None):
-        """Run func() -> (values, arrays); record its result or the student's error. Returns ok.
-
-        kind picks the step's time limit; label names the step if the grader has to stop it.
-        """
-        self.progress(kind, label or f"the {step} check")
-        try:
-            values, arrays = func()
-        except BaseException as err:  # SystemExit and KeyboardInterrupt from student code too
-            self.record(step, False, error=describe(err))
-            return False
-        self.record(step, True, values=values, arrays=arrays)
-        self.last_values = values or {}
-        return True
-
-
-def describe(err):
-    """A short, student-facing account of an exception: the student's frames and the message."""
-    if isinstance(err, NotImplementedError) and str(err).startswith("TODO"):
-        return f"not implemented yet ({err})"
-    frames = [f for f in traceback.extract_tb(err.__traceback__)
-              if os.path.basename(f.filename) in STUDENT_FILES]
-    where = "".join(traceback.format_list(frames[-3:]))
-    message = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # Keras colours its messages
-    message = message.split("\n\nArguments received by")[0]  # Keras appends the call's arguments
-    message = re.sub(r"\n\s*\n", "\n", message).strip()
-    return f"{where}{type(err).__name__}: {message}"[-2000:]
-
-
-def setup_tensorflow(request):
-    """Cap threads, make ops deterministic, compile optimizer updates; return TensorFlow's device."""
-    import tensorflow as tf
-
-    threads = int(request.get("threads") or 0)
-    if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(max(1, threads // 2))
-    tf.config.experimental.enable_op_determinism()
-    gpus = tf.config.list_physical_devices("GPU")
-    for gpu in gpus:
-        tf.config.experimental.set_memory_growth(gpu, True)  # take GPU memory as needed, not all of it
-    # The grader's copy of the given speedups.py (restored over the student's): every Keras
-    # optimizer's update compiled, and eager random ops that keep memory flat under a global seed.
-    importlib.import_module("speedups").install()
-    OPTIMIZERS.install()
-    if not gpus:
-        return "CPU"
-    details = tf.config.experimental.get_device_details(gpus[0])
-    return f"GPU ({details.get('device_name', gpus[0].name)})"
-
-
-class OptimizerLog:
-    """Counts the update steps each Keras optimizer object takes, to tell whether train_vae keeps
-    one optimizer (and Adam's state) across epochs or makes a new one in every call."""
-
-    def __init__(self):
-        self.steps, self.serials = collections.Counter(), 0
-
-    def install(self):
-        import keras
-
-        inner, log = keras.optimizers.Optimizer.apply, self
-
-        def apply(optimizer, grads, trainable_variables=None):
-            log.steps[log.serial(optimizer)] += 1
-            return inner(optimizer, grads, trainable_variables)
-        keras.optimizers.Optimizer.apply = apply
-
-    def serial(self, optimizer):
-        """A number for each optimizer object, never reused (ids of freed objects are)."""
-        if optimizer is None:
-            return None
-        if "_grader_serial" not in optimizer.__dict__:
-            self.serials += 1
-            optimizer.__dict__["_grader_serial"] = self.serials
-        return optimizer.__dict__["_grader_serial"]
-
-    def take(self):
-        """{serial: steps} since the last take, as JSON-friendly strings."""
-        steps = {str(k): v for k, v in self.steps.items()}
-        self.steps.clear()
-        return steps
-
-
-OPTIMIZERS = OptimizerLog()
-
-
-def rss_mib():
-    """This process's resident memory, in MiB."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
-
-
-def seed(request):
-    import keras
-    keras.utils.set_random_seed(int(request["seed"]))
-
-
-def import_student():
-    vae = importlib.import_module("vae")
-    assignment = importlib.import_module("assignment")
-    return vae, assignment
-
-
-def numpy_of(value):
-    """A student's return value as a float32 array, or a TypeError that names what it was."""
-    try:
-        return np.asarray(value, dtype=np.float32)
-    except Exception:
-        raise TypeError(f"expected a tensor or number, got {type(value).__name__}") from None
-
-
-def outputs_of(result, expected=3):
-    """Unpack a model's (x_hat, mu, logvar), with a clear error if it returned something else."""
-    if not isinstance(result, (tuple, list)) or len(result) != expected:
-        kind = f"{type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) \
-            else type(result).__name__
-        raise TypeError(f"the model must return (x_hat, mu, logvar); it returned a {kind}")
-    return [numpy_of(v) for v in result]
+    return tuple(modules) if stage.run("import", do_import) else None
 
 
 def make_model(vae, request, conditional):
@@ -187,32 +39,25 @@ def make_model(vae, request, conditional):
     return model
 
 
-def export(model, assignment, images, labels, eps, conditional, probe, prefix="", batch=500):
-    """What the grader needs to measure a model's loss itself, as arrays named prefix + key.
-
-    mu, logvar (N, Z): the posterior on `images`, from model(...).
-    decoder.I.kernel/bias and probe: the decoder's weights, described in the returned layer list,
-    and its outputs on the grader's probe inputs; the grader rebuilds the decoder from them and
-    decodes with noise this process never sees.
-    x_hat (N, H * W): the decoder's own decoding of mu + sigma * eps, used only for decoders the
-    grader cannot rebuild.
-    Returns (layers, arrays).
-    """
+def export_vae(model, assignment, images, labels, eps, conditional, probe, prefix=""):
+    """export of the student's VAE or CVAE on images (N, H, W) uint8, plus the decoder: its weights
+    (decoder.I.kernel/bias, described in the returned layer list) and its outputs on the grader's
+    probe inputs, from which the grader rebuilds it. Returns (layers, arrays named prefix + key)."""
     import tensorflow as tf
 
-    mus, logvars, x_hats = [], [], []
-    for start in range(0, len(images), batch):
-        x = tf.constant(images[start:start + batch], tf.float32)[:, None] / 255.0  # (n, 1, H, W)
-        c = assignment.one_hot(labels[start:start + batch], NUM_CLASSES) if conditional else None
+    def encode(rows):
+        x = tf.constant(images[rows], tf.float32)[:, None] / 255.0  # (n, 1, H, W)
+        c = assignment.one_hot(labels[rows], NUM_CLASSES) if conditional else None
         _, mu, logvar = outputs_of(model(x, c) if conditional else model(x))
-        z = mu + np.exp(0.5 * logvar) * eps[start:start + batch]  # (n, Z)
-        decoder_in = tf.concat([z, c], axis=1) if conditional else tf.constant(z)
-        x_hats.append(numpy_of(model.decoder(decoder_in)).reshape(len(z), -1))
-        mus.append(mu)
-        logvars.append(logvar)
+        return mu, logvar, c
+
+    def decode(z, c):
+        return model.decoder(tf.concat([z, c], axis=1) if conditional else tf.constant(z))
+
+    exported = export(encode, decode, len(images), eps)
     layers, arrays = describe_decoder(model.decoder)
     arrays["probe"] = numpy_of(model.decoder(tf.constant(probe)))
-    arrays.update(mu=np.concatenate(mus), logvar=np.concatenate(logvars), x_hat=np.concatenate(x_hats))
+    arrays.update(exported)
     return layers, {prefix + key: value for key, value in arrays.items()}
 
 
@@ -265,16 +110,10 @@ def as_number(value):
 
 def stage_checks(stage):
     request, inputs = stage.request, stage.inputs
-    modules = {}
-
-    def do_import():
-        device = setup_tensorflow(request)
-        modules["vae"], modules["assignment"] = import_student()
-        return {"device": device}, None
-
-    if not stage.run("import", do_import, kind="import", label=IMPORT_LABEL):
+    student = import_student(stage)
+    if student is None:
         return
-    vae, assignment = modules["vae"], modules["assignment"]
+    vae, assignment = student
     import tensorflow as tf
 
     def reparameterize():
@@ -336,7 +175,7 @@ def stage_checks(stage):
             images, labels = inputs["smoke_images"], inputs["smoke_labels"]
             evaluation = (inputs["eval_images"], inputs["eval_labels"], inputs["eval_eps"], conditional,
                           inputs["probe_cvae" if conditional else "probe_vae"])
-            layers_before, before = export(model, assignment, *evaluation, prefix="before_")
+            layers_before, before = export_vae(model, assignment, *evaluation, prefix="before_")
             weights_before = [w.numpy().copy() for w in model.trainable_weights]
             batch_size, args = int(request["batch_size"]), train_args(assignment, request, conditional)
             dataset = assignment.to_batches(images, labels, batch_size, shuffle_buffer=1024)
@@ -345,7 +184,7 @@ def stage_checks(stage):
             returned = assignment.train_vae(model, dataset, args, is_cvae=conditional)
             seconds = time.perf_counter() - start
             first_steps = OPTIMIZERS.take()
-            layers_after, after = export(model, assignment, *evaluation, prefix="after_")
+            layers_after, after = export_vae(model, assignment, *evaluation, prefix="after_")
             changed = sum(not np.array_equal(b, w.numpy()) for b, w in zip(weights_before, model.trainable_weights))
             # A second, short call: does train_vae go on with the same optimizer (item 5.3)?
             again = assignment.to_batches(images[:2 * batch_size], labels[:2 * batch_size], batch_size,
@@ -354,7 +193,7 @@ def stage_checks(stage):
                 assignment.train_vae(model, again, args, is_cvae=conditional)
                 second_steps, second_error = OPTIMIZERS.take(), None
             except (Exception, SystemExit) as err:  # costs item 5.3 only
-                second_steps, second_error = None, describe(err)
+                second_steps, second_error = None, describe(err, stage.student_files)
             number, why = as_number(returned)
             values = {"returned": number, "returned_error": why, "batches": len(dataset), "seconds": seconds,
                       "weights_changed": changed, "weights_total": len(weights_before),
@@ -369,7 +208,7 @@ def stage_checks(stage):
     models = {}
     for conditional, kind in ((False, "vae"), (True, "cvae")):
         stage.run(f"{kind}_forward", forward(conditional))
-        stage.run(f"{kind}_decoder", decoder(conditional), label=f"the {kind}_decoder check")
+        stage.run(f"{kind}_decoder", decoder(conditional))
     stage.run("vae_smoke", smoke(False))
     stage.run("cvae_smoke", smoke(True))
 
@@ -387,16 +226,10 @@ def logvar_range(model, args):
 
 def stage_train(stage, conditional):
     request, inputs = stage.request, stage.inputs
-    modules = {}
-
-    def do_import():
-        device = setup_tensorflow(request)
-        modules["vae"], modules["assignment"] = import_student()
-        return {"device": device}, None
-
-    if not stage.run("import", do_import, kind="import", label=IMPORT_LABEL):
+    student = import_student(stage)
+    if student is None:
         return
-    vae, assignment = modules["vae"], modules["assignment"]
+    vae, assignment = student
     import tensorflow as tf
     from harness_compile import compile_training
     state = {}
@@ -428,7 +261,7 @@ def stage_train(stage, conditional):
         return {"batches": len(state["dataset"]), "compiled": decisions,
                 "given_optimizer": OPTIMIZERS.serial(model.optimizer), "rss_mib": rss_mib()}, None
 
-    if not stage.run("build", build, label="building the model and loading MNIST"):
+    if not stage.run("build", build):
         return
     for epoch in range(1, int(request["epochs"]) + 1):
         def one_epoch():
@@ -444,7 +277,7 @@ def stage_train(stage, conditional):
             if math.isfinite(number):  # for the grader's diagnosis, should a later epoch fail
                 values["logvar_range"] = logvar_range(state["model"], state["probe_args"])
             return values, None
-        if not stage.run(f"epoch_{epoch}", one_epoch, kind="epoch", label=f"train_vae on epoch {epoch}"):
+        if not stage.run(f"epoch_{epoch}", one_epoch):
             return
         if not math.isfinite(stage.last_values["returned"]):
             return  # the grader reports the failure; nothing trained is left to evaluate
@@ -452,7 +285,7 @@ def stage_train(stage, conditional):
     def evaluate():
         (images, labels), model = state["test"], state["model"]
         probe = inputs["probe_cvae" if conditional else "probe_vae"]
-        layers, arrays = export(model, assignment, images, labels, inputs["test_eps"], conditional, probe)
+        layers, arrays = export_vae(model, assignment, images, labels, inputs["test_eps"], conditional, probe)
         return {"decoder": layers}, arrays
 
     def generate():
@@ -461,26 +294,6 @@ def stage_train(stage, conditional):
         decoder_in = tf.concat([tf.constant(z), assignment.one_hot(digits, NUM_CLASSES)], axis=1)  # (., Z + C)
         return {}, {"generated": numpy_of(state["model"].decoder(decoder_in)).reshape(len(z), -1)}
 
-    stage.run("evaluate", evaluate, label="evaluating the trained model on the test set")
-    if conditional:
-        stage.run("generate", generate, label="generating digits with the trained model's decoder")
-
-
-def main(argv):
-    name, request_dir, out_dir = argv
-    stage = Stage(name, request_dir, out_dir)
-    sys.path.insert(0, stage.request["code_dir"])
-    if name == "checks":
-        stage_checks(stage)
-    elif name in ("train-vae", "train-cvae"):
-        stage_train(stage, conditional=name == "train-cvae")
-    elif name == "parts":  # the optional parts, in their own file (copied beside this one)
-        from harness_parts import stage_parts
-        stage_parts(stage)
-    else:
-        raise SystemExit(f"unknown stage {name!r}")
-    stage.progress("done", "done")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+    stage.run("evaluate", evaluate)
+    if conditional:  # the VAE's stage leaves out the plan's last step
+        stage.run("generate", generate)

@@ -3,13 +3,13 @@
 On a terminal, a tqdm bar per stage on the real stderr (sys.__stderr__: while a rubric item
 runs, sys.stdout and sys.stderr are its captured output): the step running and, during
 training, epoch k of N with an ETA. Elsewhere (Gradescope, CI, grade-all's workers, whose output goes to a log),
-one line when a stage starts and one when an epoch ends. It is driven by what sandbox.run's poll
+one line when a stage starts and one when an epoch ends. It is driven by what process.run's poll
 loop reads anyway (the harness's progress.json, passed to `watch`), so training runs exactly as
 fast as without it: nothing is added to student code or to the sandboxed process.
 
     progress.enable()                           # the command line does this; off by default (tests)
     watch = progress.start("train-vae", epochs=10)  # None when off
-    sandbox.run(..., watch=watch)
+    process.run(..., watch=watch)
     progress.finish(watch)
 """
 import re
@@ -94,7 +94,7 @@ class StageProgress:
 
 
 def start(name, epochs=0):
-    """A watch for sandbox.run while stage `name` runs (epochs: how many it trains), or None when off.
+    """A watch for process.run while stage `name` runs (epochs: how many it trains), or None when off.
 
     Bars go to the real stderr, lines to the real stdout (beside the staff log), never to the
     output the rubric item that started the stage is capturing."""

@@ -4,16 +4,17 @@ The grader classifies with NumPy (NumpyCNN: the same layers, read from the same 
 so grading never starts TensorFlow for it: that cost ~14 s of Gradescope's 1/2 vCPU. Keras
 builds and trains the CNN (train.py) and is imported only inside the functions that need it.
 """
-import hashlib
 from pathlib import Path
 
 import numpy as np
+
+from ...sandbox.harness_plan import IMAGE_PIXELS, IMAGE_SHAPE, NUM_CLASSES
+from ..data import sha256_of
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS_PATH = HERE / "mnist_cnn.weights.h5"
 SHA256_PATH = HERE / "mnist_cnn.weights.h5.sha256"
 
-NUM_CLASSES = 10
 # float32 rounding of a sigmoid can land a hair outside [0, 1]; anything further is a bug.
 RANGE_TOLERANCE = 1e-3
 
@@ -32,7 +33,7 @@ def build_classifier():
     from keras import layers
 
     return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
+        keras.Input(shape=(*IMAGE_SHAPE, 1)),
         layers.Conv2D(32, 3, activation="relu"),   # -> 26x26x32
         layers.MaxPooling2D(),                     # -> 13x13x32
         layers.Conv2D(64, 3, activation="relu"),   # -> 11x11x64
@@ -44,21 +45,13 @@ def build_classifier():
     ], name="mnist_cnn")
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def committed_sha256(sha_path=SHA256_PATH):
     """Return the hex digest recorded next to the committed weights."""
     try:
         text = Path(sha_path).read_text().strip()
     except FileNotFoundError:
         raise ClassifierIntegrityError(
-            f"missing {sha_path}; retrain with `python -m autograder.classifier.train`") from None
+            f"missing {sha_path}; retrain with `python -m autograder.evidence.classifier.train`") from None
     digest = text.split()[0].lower() if text else ""
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise ClassifierIntegrityError(f"{sha_path} does not hold a sha256 hex digest: {text!r}")
@@ -81,7 +74,7 @@ def verified(weights_path=WEIGHTS_PATH, expected_sha256=None):
         raise ClassifierIntegrityError(
             f"classifier weights sha256 mismatch for {weights_path}: expected {expected}, "
             f"got {got}. The file is not the committed one; restore it or retrain with "
-            f"`python -m autograder.classifier.train`.")
+            f"`python -m autograder.evidence.classifier.train`.")
     return weights_path
 
 
@@ -150,14 +143,14 @@ def to_nhwc(images):
             or x.dtype == np.bool_):
         raise ValueError(f"images must be a real numeric array, got dtype {x.dtype}")
     shape = x.shape
-    if x.ndim == 4 and shape[1:] == (1, 28, 28):
+    if x.ndim == 4 and shape[1:] == (1, *IMAGE_SHAPE):
         x = x.transpose(0, 2, 3, 1)
-    elif x.ndim == 4 and shape[1:] == (28, 28, 1):
+    elif x.ndim == 4 and shape[1:] == (*IMAGE_SHAPE, 1):
         pass
-    elif x.ndim == 3 and shape[1:] == (28, 28):
+    elif x.ndim == 3 and shape[1:] == IMAGE_SHAPE:
         x = x[..., None]
-    elif x.ndim == 2 and shape[1] == 784:
-        x = x.reshape(-1, 28, 28, 1)
+    elif x.ndim == 2 and shape[1] == IMAGE_PIXELS:
+        x = x.reshape(-1, *IMAGE_SHAPE, 1)
     else:
         raise ValueError(
             f"images must have shape (N, 1, 28, 28), (N, 28, 28, 1), (N, 28, 28) or (N, 784); "

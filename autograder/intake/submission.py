@@ -7,12 +7,11 @@ hw6/code/ (or beside the README).
 """
 import shutil
 import stat
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REQUIRED = ("vae.py", "assignment.py")
+STUDENT_MODULES = ("vae.py", "assignment.py")  # the core's files, which the student writes
 FLAG = "2470student"
 IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", "outputs", "model_ckpts"}
 MAX_UNZIPPED_BYTES = 200 << 20  # a zip bomb stops here
@@ -90,7 +89,7 @@ def locate(root):
             f"(zip your hw6 folder). Files received: {listing or 'none'}")
     code_dir = found[0]
     notes = []
-    missing = [name for name in REQUIRED if not (code_dir / name).is_file()]
+    missing = [name for name in STUDENT_MODULES if not (code_dir / name).is_file()]
     if missing:
         shown = code_dir.relative_to(root).as_posix() or "."
         raise SubmissionError(f"found {shown}/vae.py but not {', '.join(f'{shown}/{m}' for m in missing)}; "
@@ -118,7 +117,3 @@ def open_submission(path, workspace):
     else:
         raise SubmissionError(f"{path} does not exist")
     return locate(dest)
-
-
-def new_workspace():
-    return Path(tempfile.mkdtemp(prefix="hw6-grade-"))

@@ -1,6 +1,6 @@
 """Classify images from the command line (the grader itself calls model.predict_labels in-process).
 
-    python -m autograder.classifier.predict IN.npz OUT.npz
+    python -m autograder.evidence.classifier.predict IN.npz OUT.npz
 
 IN.npz holds `images` in any layout model.to_nhwc accepts ((N, 1, 28, 28), (N, 28, 28, 1),
 (N, 28, 28) or (N, 784), floats in [0, 1]). OUT.npz gets `labels` (int64, (N,)) and `probs`
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.classifier.model import ClassifierIntegrityError, to_nhwc
+from autograder.evidence.classifier.model import ClassifierIntegrityError, to_nhwc
 
-USAGE = "usage: python -m autograder.classifier.predict IN.npz OUT.npz"
+USAGE = "usage: python -m autograder.evidence.classifier.predict IN.npz OUT.npz"
 
 
 def read_images(path):
@@ -46,7 +46,7 @@ def main(argv=None):
     in_path, out_path = map(Path, argv)
     try:
         images = read_images(in_path)
-        from autograder.classifier.model import load_classifier, predict_probs
+        from autograder.evidence.classifier.model import load_classifier, predict_probs
         probs = predict_probs(load_classifier(), images)
     except (ValueError, ClassifierIntegrityError) as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)

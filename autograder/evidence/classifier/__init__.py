@@ -5,14 +5,14 @@ The committed weights (``mnist_cnn.weights.h5``) are checked against the sha256 
 
 Use it in-process (NumPy; no TensorFlow)::
 
-    from autograder.classifier.model import load_classifier, predict_labels
+    from autograder.evidence.classifier.model import load_classifier, predict_labels
     model = load_classifier()
     labels = predict_labels(model, images)   # images: (N, 1, 28, 28) floats in [0, 1] -> (N,) int64
 
-or from the command line: ``python -m autograder.classifier.predict IN.npz OUT.npz``.
+or from the command line: ``python -m autograder.evidence.classifier.predict IN.npz OUT.npz``.
 ``load_keras_classifier()`` builds the same network in Keras (to train or to compare).
 
 Retrain (rewrites the weights and their .sha256; takes a few minutes on CPU)::
 
-    python -m autograder.classifier.train
+    python -m autograder.evidence.classifier.train
 """

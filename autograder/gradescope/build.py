@@ -1,20 +1,21 @@
 """Build dist/autograder.zip for Gradescope.
 
-The zip's root holds setup.sh and run_autograder (Gradescope's contract), the pinned
-requirements.lock, and everything grading needs offline: the autograder package (with the
-classifier weights), the stencil tool and the reference solutions (sanitizing uses both), and
-data/mnist.npz. Gradescope unpacks it to /autograder/source.
+The zip's root holds setup.sh and run_autograder (Gradescope's contract, both in this folder), the
+pinned requirements.lock, and everything grading needs offline: the autograder package (with the
+classifier weights and the harness files the sandbox runs), the stencil tool and the reference
+solutions (sanitizing uses both), and data/mnist.npz. Gradescope unpacks it to /autograder/source.
 """
 import stat
 import zipfile
 from pathlib import Path
 
-from .data import MNIST_SHA256, find_mnist, sha256_of
+from ..evidence.data import MNIST_SHA256, find_mnist, sha256_of
 
-ROOT = Path(__file__).resolve().parent.parent
-GRADESCOPE = Path(__file__).with_name("gradescope")
+ROOT = Path(__file__).resolve().parent.parent.parent
+GRADESCOPE = Path(__file__).resolve().parent
 PACKAGES = ("autograder", "stencil", "solutions")
 SKIPPED = ("__pycache__", ".pytest_cache", "samples", "outputs", "model_ckpts")
+AT_ROOT = ("setup.sh", "run_autograder", "requirements.lock")  # from this folder to the zip's root
 
 
 def files_of(package):
@@ -39,12 +40,11 @@ def build(out, mnist=None):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w") as zf:
-        add(zf, GRADESCOPE / "setup.sh", "setup.sh", executable=True)
-        add(zf, GRADESCOPE / "run_autograder", "run_autograder", executable=True)
-        add(zf, GRADESCOPE / "requirements.lock", "requirements.lock")
+        for name in AT_ROOT:
+            add(zf, GRADESCOPE / name, name, executable=name != "requirements.lock")
         for package in PACKAGES:
             for path, name in files_of(package):
-                if not name.startswith("autograder/gradescope/"):
+                if path.parent != GRADESCOPE or path.name not in AT_ROOT:
                     add(zf, path, name)
         add(zf, mnist, "data/mnist.npz")
     return out

@@ -1,6 +1,6 @@
 """Train the grader's MNIST CNN and write its weights plus their sha256.
 
-    python -m autograder.classifier.train [--epochs 6] [--seed 0] [--mnist PATH] [--out PATH]
+    python -m autograder.evidence.classifier.train [--epochs 6] [--seed 0] [--mnist PATH] [--out PATH]
 
 Writes OUT (default: mnist_cnn.weights.h5 next to this module) and OUT.sha256 (one line, the
 hex digest), then prints test accuracy on clean and on slightly blurred test images.
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.classifier.model import WEIGHTS_PATH, build_classifier, predict_labels, sha256_of
-from autograder.data import load_mnist_arrays
+from autograder.evidence.classifier.model import WEIGHTS_PATH, build_classifier, predict_labels
+from autograder.evidence.data import load_mnist_arrays, sha256_of
+from autograder.sandbox.harness_plan import IMAGE_SHAPE
 
 
 def build_augmenter(seed):
@@ -57,7 +58,7 @@ def main(argv=None):
 
     classifier = build_classifier()
     # Augmentation wraps the classifier only for training, so the saved weights stay plain.
-    trainer = keras.Sequential([keras.Input((28, 28, 1)), build_augmenter(args.seed), classifier])
+    trainer = keras.Sequential([keras.Input((*IMAGE_SHAPE, 1)), build_augmenter(args.seed), classifier])
     steps = args.epochs * int(np.ceil(len(x_train) / args.batch_size))
     trainer.compile(
         optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),

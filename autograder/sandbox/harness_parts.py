@@ -2,8 +2,9 @@
 
     python harness.py parts REQUEST_DIR OUT_DIR
 
-The request's "parts" lists the enabled parts (conv_vae, latent_tools, mmd). Each part's steps
-record arrays only; the grader judges them (autograder/parts.py and rubric/test_10..12).
+The request's "parts" lists the enabled parts (conv_vae, latent_tools, mmd); their steps are
+harness_plan.PART_STEPS. Each step records arrays only; the grader judges them
+(autograder/evidence/part_inputs.py draws the inputs, rubric/test_10..12 score the outputs).
 Part 3 runs the student's functions on a stand-in model the grader specifies (StandIn), so that
 its items do not depend on the student's ConvVAE.
 """
@@ -15,9 +16,8 @@ import time
 
 import numpy as np
 
-from harness import numpy_of, seed, setup_tensorflow
-
-NUM_CLASSES = 10  # C
+from harness_common import export, numpy_of, seed, setup_tensorflow
+from harness_plan import IMAGE_SHAPE, NUM_CLASSES, PART_STEPS
 
 
 def plain_todo(func):
@@ -53,7 +53,7 @@ class StandIn:
     def decode(self, z, c=None):
         import tensorflow as tf
         logits = tf.cast(z, tf.float32) @ self.w_dec + self.b_dec  # (N, HW)
-        return tf.reshape(tf.sigmoid(logits), (-1, 28, 28, 1))
+        return tf.reshape(tf.sigmoid(logits), (-1, *IMAGE_SHAPE, 1))
 
 
 def mnist(request, count):
@@ -63,20 +63,17 @@ def mnist(request, count):
                 (f["x_test"][..., None], f["y_test"]))
 
 
-def export_model(model, images, labels, eps, conditional, batch=500):
-    """z_mean, z_log_var (N, Z) and the decoding of z_mean + sigma * eps (N, HW), for the grader's loss."""
+def export_part_model(model, images, labels, eps, conditional):
+    """harness_common.export of a part's model (model.encode, model.decode) on images (N, H, W, 1) uint8."""
     import tensorflow as tf
-    mus, logvars, x_hats = [], [], []
-    for start in range(0, len(images), batch):
-        x = tf.constant(images[start:start + batch], tf.float32) / 255.0  # (n, 28, 28, 1)
-        c = tf.one_hot(labels[start:start + batch], NUM_CLASSES) if conditional else None
+
+    def encode(rows):
+        x = tf.constant(images[rows], tf.float32) / 255.0  # (n, H, W, 1)
+        c = tf.one_hot(labels[rows], NUM_CLASSES) if conditional else None
         z_mean, z_log_var, _ = model.encode(x, c)
-        mu, logvar = numpy_of(z_mean), numpy_of(z_log_var)
-        z = mu + np.exp(0.5 * logvar) * eps[start:start + batch]  # (n, Z)
-        x_hats.append(numpy_of(model.decode(tf.constant(z), c)).reshape(len(z), -1))
-        mus.append(mu)
-        logvars.append(logvar)
-    return {"mu": np.concatenate(mus), "logvar": np.concatenate(logvars), "x_hat": np.concatenate(x_hats)}
+        return numpy_of(z_mean), numpy_of(z_log_var), c
+
+    return export(encode, lambda z, c: model.decode(tf.constant(z), c), len(images), eps)
 
 
 def layer_table(model):
@@ -127,7 +124,7 @@ def conv_vae_steps(stage, conv_vae):
                                            int(request["batch_size"]), float(request["learning_rate"]), verbose=0)
             seconds = time.perf_counter() - start
             count = len(inputs["p2_eps"])
-            arrays = export_model(model, test_x[:count], test_y[:count], inputs["p2_eps"], is_conditional)
+            arrays = export_part_model(model, test_x[:count], test_y[:count], inputs["p2_eps"], is_conditional)
             if is_conditional:
                 c = tf.one_hot(inputs["gen_labels"], NUM_CLASSES)
                 arrays["generated"] = numpy_of(model.decode(tf.constant(inputs["gen_z"]), c)).reshape(len(c), -1)
@@ -135,11 +132,11 @@ def conv_vae_steps(stage, conv_vae):
             return {"seconds": seconds, "losses": losses}, arrays
         return run
 
-    stage.run("p2_sampling", plain_todo(sampling), kind="part_check")
-    stage.run("p2_architecture", plain_todo(architecture), kind="part_check")
-    stage.run("p2_conditional", plain_todo(conditional), kind="part_check")
-    stage.run("p2_train", plain_todo(train(False)), kind="part_train", label="training the ConvVAE")
-    stage.run("p2_train_conditional", plain_todo(train(True)), kind="part_train", label="training the ConditionalConvVAE")
+    stage.run("p2_sampling", plain_todo(sampling))
+    stage.run("p2_architecture", plain_todo(architecture))
+    stage.run("p2_conditional", plain_todo(conditional))
+    stage.run("p2_train", plain_todo(train(False)))
+    stage.run("p2_train_conditional", plain_todo(train(True)))
 
 
 def latent_tools_steps(stage, latent_tools):
@@ -167,10 +164,10 @@ def latent_tools_steps(stage, latent_tools):
         images, latents = latent_tools.walk_src_to_dst(model, 1, 7, inputs["p3_class_means"], steps=10)
         return {}, {"images": numpy_of(images), "latents": numpy_of(latents)}
 
-    stage.run("p3_log_normal_pdf", plain_todo(log_normal_pdf), kind="part_check")
-    stage.run("p3_compute_loss", plain_todo(compute_loss), kind="part_check")
-    stage.run("p3_encodings", plain_todo(encodings), kind="part_check")
-    stage.run("p3_walk", plain_todo(walk), kind="part_check")
+    stage.run("p3_log_normal_pdf", plain_todo(log_normal_pdf))
+    stage.run("p3_compute_loss", plain_todo(compute_loss))
+    stage.run("p3_encodings", plain_todo(encodings))
+    stage.run("p3_walk", plain_todo(walk))
 
 
 def mmd_steps(stage, mmd):
@@ -203,15 +200,12 @@ def mmd_steps(stage, mmd):
         generated = numpy_of(model.decode(tf.constant(inputs["p4_gen_z"]))).reshape(len(inputs["p4_gen_z"]), -1)
         return {"seconds": seconds}, {"z_mean": z_mean, "generated": generated}
 
-    stage.run("p4_kernel", plain_todo(kernel), kind="part_check")
-    stage.run("p4_mmd", plain_todo(discrepancy), kind="part_check")
-    stage.run("p4_train", plain_todo(train), kind="part_train", label="training the MMDVAE")
+    stage.run("p4_kernel", plain_todo(kernel))
+    stage.run("p4_mmd", plain_todo(discrepancy))
+    stage.run("p4_train", plain_todo(train))
 
 
 STEPS = {"conv_vae": conv_vae_steps, "latent_tools": latent_tools_steps, "mmd": mmd_steps}
-STEP_NAMES = {"conv_vae": ["p2_sampling", "p2_architecture", "p2_conditional", "p2_train", "p2_train_conditional"],
-              "latent_tools": ["p3_log_normal_pdf", "p3_compute_loss", "p3_encodings", "p3_walk"],
-              "mmd": ["p4_kernel", "p4_mmd", "p4_train"]}
 
 
 def stage_parts(stage):
@@ -222,23 +216,23 @@ def stage_parts(stage):
         state["device"] = setup_tensorflow(stage.request)
         return {"device": state["device"]}, None
 
-    if not stage.run("import", do_import, kind="import", label="importing TensorFlow"):
+    if not stage.run("import", do_import):
         return
     for part in stage.request["parts"]:
         module, broken = {}, stage.request.get("broken", {}).get(part)
         if broken:  # the grader could not parse the file: each of the part's items says so
-            for step in STEP_NAMES[part]:
-                stage.record(step, False, error=f"{broken}. Fix it to have this part graded.")
+            for step in PART_STEPS[part]:
+                stage.record(step.name, False, error=f"{broken}. Fix it to have this part graded.")
             continue
 
         def load(part=part, module=module):
             module["m"] = importlib.import_module(part)
             return {}, None
 
-        if stage.run(f"import_{part}", load, kind="import", label=f"importing {part}.py"):
+        if stage.run(f"import_{part}", load):
             STEPS[part](stage, module["m"])
         else:  # each of the part's items then shows why, not "the step before it failed"
             with open(os.path.join(stage.out_dir, f"{stage.name}.jsonl")) as f:
                 error = json.loads(f.readlines()[-1])["error"]
-            for step in STEP_NAMES[part]:
-                stage.record(step, False, error=f"importing {part}.py failed: {error}")
+            for step in PART_STEPS[part]:
+                stage.record(step.name, False, error=f"importing {part}.py failed: {error}")

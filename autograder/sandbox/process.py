@@ -19,199 +19,23 @@ What is enforced, and how:
   `output_kib` KiB are kept.
 - After every run, every process left by the sandbox user is killed.
 """
-import ctypes
-import fcntl
 import json
 import os
-import pwd
 import resource
 import signal
 import stat
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 
-CLONE_NEWNET = 0x40000000
-CLONE_NEWNS = 0x00020000
-MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+from .namespaces import CLONE_NEWNET, CLONE_NEWNS, hide_paths, hiding_plan, unshare
+from .users import Identity, kill_user_processes, tasks_of
+
 MAX_FILE_BYTES = 2 << 30  # RLIMIT_FSIZE: no single file over 2 GiB
 MAX_READ_BYTES = 512 << 20  # largest output file the grader will read back
 POLL_SECONDS = 0.2
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-class SandboxError(RuntimeError):
-    """The sandbox itself cannot run (a grader or machine problem, not the student's)."""
-
-
-@dataclass
-class Identity:
-    """Who runs student code: the sandbox user when we are root, else the current user."""
-    uid: int
-    gid: int
-    name: str
-    switched: bool  # True when student code runs as a different, unprivileged user
-    network_isolated: bool
-    files_hidden: bool = False  # grader folders covered in the child's mount namespace
-    problem: str = ""  # why the user switch was not possible, when root
-
-    def describe(self):
-        if self.switched:
-            who = f"as unprivileged user '{self.name}'"
-        elif self.problem:
-            who = f"as root, WITHOUT user isolation, because {self.problem}"
-        else:
-            who = f"as the current user '{self.name}' (not root): grader files are NOT protected from it"
-        net = "no network" if self.network_isolated else "network NOT isolated"
-        hidden = "grader files hidden" if self.files_hidden else "grader files protected by permissions only"
-        return f"Student code runs in separate, resource-limited processes {who}; {net}; {hidden}."
-
-
-def ensure_user(name):
-    """The sandbox user's (uid, gid); created as a system user if missing (we are root)."""
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                       check=True, capture_output=True)
-        entry = pwd.getpwnam(name)
-    return entry.pw_uid, entry.pw_gid
-
-
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _check(result, what):
-    if result != 0:
-        raise OSError(ctypes.get_errno(), f"{what} failed")
-
-
-def can_unshare(flags):
-    """Whether this machine lets the grader give a child new namespaces of these kinds."""
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if _libc().unshare(flags) == 0 else 1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
-def hide_paths(hidden, keep, staging):
-    """In the child's own mount namespace, cover each `hidden` folder with an empty tmpfs,
-    then bind back the `keep` folders inside them (the Python installation) at their paths.
-
-    staging: an empty folder per kept path, to hold it while its parent is covered.
-    """
-    libc = _libc()
-    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making mounts private")
-    for path, stage in zip(keep, staging):
-        _check(libc.mount(path.encode(), stage.encode(), None, MS_BIND | MS_REC, None), f"staging {path}")
-    for path in hidden:
-        _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0, b"size=1m,mode=755"), f"hiding {path}")
-    for path, stage in zip(keep, staging):
-        os.makedirs(path, exist_ok=True)
-        _check(libc.mount(stage.encode(), path.encode(), None, MS_BIND | MS_REC, None), f"restoring {path}")
-    for path in hidden:
-        _check(libc.mount(None, path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None), f"sealing {path}")
-
-
-def can_run_python(uid, gid):
-    """Whether `uid` can start this Python and import NumPy (a pyenv under /root, mode 700, cannot)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-            os.execv(sys.executable, [sys.executable, "-c", "import numpy"])
-        finally:
-            os._exit(127)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
-def claim_user(base_name):
-    """The first of base_name, base_name1, ... that no other grader on this machine is using.
-
-    Each grader holds an exclusive lock on its sandbox user for its lifetime, because cleaning
-    up after a stage kills every process of that user: two graders must never share one.
-    """
-    folder = os.path.join(tempfile.gettempdir(), "hw6-autograder-locks")
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    if os.stat(folder).st_uid != os.geteuid():
-        raise SandboxError(f"{folder} is not owned by the grader's user; remove it")
-    for index in range(100):
-        name = base_name if index == 0 else f"{base_name}{index}"
-        lock = open(os.path.join(folder, f"{name}.lock"), "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            continue
-        _HELD_LOCKS.append(lock)  # released when this process exits
-        return name
-    raise SandboxError("100 graders are already running on this machine")
-
-
-_HELD_LOCKS = []
-
-
-def identity(user_name):
-    if os.geteuid() == 0:
-        user_name = claim_user(user_name)
-        uid, gid = ensure_user(user_name)
-        if can_run_python(uid, gid):
-            return Identity(uid, gid, user_name, switched=True, network_isolated=can_unshare(CLONE_NEWNET),
-                            files_hidden=can_unshare(CLONE_NEWNS))
-        problem = (f"user '{user_name}' cannot run {sys.executable}; make the Python installation "
-                   "readable by other users (e.g. `chmod o+x /root` for a pyenv under /root)")
-        return Identity(0, 0, "root", switched=False, network_isolated=can_unshare(CLONE_NEWNET),
-                        files_hidden=can_unshare(CLONE_NEWNS), problem=problem)
-    uid = os.getuid()
-    return Identity(uid, os.getgid(), pwd.getpwuid(uid).pw_name, switched=False, network_isolated=False)
-
-
-def tasks_of(uid, include_zombies=True):
-    """How many processes and threads `uid` runs now (RLIMIT_NPROC counts them all)."""
-    count = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.stat(f"/proc/{pid}").st_uid != uid:
-                continue
-            if not include_zombies:
-                with open(f"/proc/{pid}/stat") as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                        continue
-            count += len(os.listdir(f"/proc/{pid}/task"))
-        except OSError:
-            pass
-    return count
-
-
-def kill_user_processes(who, rounds=20):
-    """Kill everything the sandbox user runs, children that left the process group included.
-
-    Repeated, because a fork bomb may start new processes while the first signals go out.
-    """
-    if not who.switched:
-        return
-    for _ in range(rounds):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.setgroups([])
-                os.setgid(who.gid)
-                os.setuid(who.uid)
-                os.kill(-1, signal.SIGKILL)  # every process this uid may signal
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
-        if tasks_of(who.uid, include_zombies=False) == 0:
-            return
-        time.sleep(0.05)
 
 
 class BoundedOutput:
@@ -264,7 +88,7 @@ def _limit_child(who, memory_mib, processes, hiding):
     """preexec_fn: runs in the child between fork and exec, still as the grader's user."""
     flags = (CLONE_NEWNET if who.network_isolated else 0) | (CLONE_NEWNS if hiding else 0)
     if flags:
-        _check(_libc().unshare(flags), "unshare")
+        unshare(flags)
     if hiding:
         hide_paths(*hiding)
     if memory_mib is not None:
@@ -277,19 +101,6 @@ def _limit_child(who, memory_mib, processes, hiding):
         os.setgroups([])
         os.setgid(who.gid)
         os.setuid(who.uid)
-
-
-def hiding_plan(hidden, staging_root):
-    """(hidden, keep, staging) for hide_paths: keep the parts of Python inside hidden folders."""
-    hidden = [os.path.realpath(p) for p in hidden if os.path.isdir(p)]
-    keep = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)
-                   if any(os.path.realpath(p).startswith(h + os.sep) for h in hidden)})
-    staging = []
-    for index, _ in enumerate(keep):
-        stage = os.path.join(staging_root, f"keep{index}")
-        os.makedirs(stage, exist_ok=True)
-        staging.append(stage)
-    return hidden, keep, staging
 
 
 def session_pids(session):
@@ -455,14 +266,3 @@ def read_untrusted(path, max_bytes=MAX_READ_BYTES):
     """Bytes of a file the student process wrote (see open_untrusted)."""
     with open_untrusted(path, max_bytes) as f:
         return f.read(max_bytes + 1)[:max_bytes]
-
-
-def prepare_dir(path, who, writable):
-    """Make `path` a directory the sandbox user can read (and write, if `writable`) but not replace."""
-    os.makedirs(path, exist_ok=True)
-    if who.switched and writable:
-        os.chown(path, who.uid, who.gid)
-        os.chmod(path, 0o700)
-    else:
-        os.chmod(path, 0o755)
-

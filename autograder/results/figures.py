@@ -1,8 +1,9 @@
 """Small PNG figures, drawn in the grader's process from arrays it has validated.
 
 Students' feedback: the CVAE's generation grid with the classifier's labels (item 8.1), a
-model's loss curve and its reconstructions (items 6.1, 7.1). Staff's gradebook: a histogram and
-bar charts. Matplotlib draws with its Agg backend (no display); each PNG is reduced to a fixed
+model's loss curve and its reconstructions (items 6.1, 7.1); a rubric item asks for them by name
+(RubricTest.figure), and they are drawn after the whole rubric ran (draw_requested). Staff's
+gradebook: a histogram and bar charts. Matplotlib draws with its Agg backend (no display); each PNG is reduced to a fixed
 palette (greys, and the few colours drawn, so that a small red frame never merges into the
 greys) and, if still over its byte cap, scaled down until it fits, so a page holding every
 figure stays small (results.json under 1 MB). Titles and labels are the grader's own text.
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIDE = 28  # H = W of an MNIST image
-GRID_COLUMNS = 10  # generations shown per digit
+from ..sandbox.harness_plan import IMAGE_SHAPE
+
+SIDE = IMAGE_SHAPE[0]  # H = W of an MNIST image
 RIGHT, WRONG = (0.10, 0.55, 0.20), (0.85, 0.10, 0.10)  # label colours: the digit asked for, or not
 FRAME = (0.82, 0.82, 0.82)  # around a generation the classifier reads as the digit asked for
 BLUE, RED = (0.12, 0.47, 0.71), (0.84, 0.15, 0.16)  # Matplotlib's tab:blue and tab:red
@@ -210,3 +212,21 @@ def bar_chart(labels, values, xlabel, title, limit=None, max_bytes=60_000):
     ax.set_title(title)
     fig.tight_layout()
     return Figure(render(fig, max_bytes), alt=f"{title}: {len(values)} bars", caption="")
+
+
+ITEM_FIGURES = {draw.__name__: draw for draw in (generation_grid, loss_curve, reconstructions)}
+
+
+def draw_requested(items, requests, log):
+    """{item number: [Figure]} for each figure item (items: their numbers), drawn as the rubric asked:
+    requests = {item number: [(figure's name in ITEM_FIGURES, args)]}. A figure that cannot be drawn
+    is left out (log says why): it must never cost the student a point."""
+    drawn = {}
+    for number in items:
+        drawn[number] = []
+        for name, args in requests.get(number, []):
+            try:
+                drawn[number].append(ITEM_FIGURES[name](*args))
+            except Exception as err:  # noqa: BLE001 - the item's score and message stand without it
+                log(f"[figures] item {number}: {name} failed: {type(err).__name__}: {err}")
+    return drawn

@@ -1,34 +1,35 @@
-"""The optional parts' stage, on the grader's side: its fixed inputs, and running it once.
+"""The optional parts' stage, on the grader's side: its seeded inputs and its settings.
 
     parts   student process (harness_parts.py): the quick checks of the enabled parts, then
             short trainings of the ConvVAE, ConditionalConvVAE and MMDVAE on an MNIST subset.
-Every input is drawn here from seeded generators, so the rubric (test_10..12) can recompute what
-the right answers are; nothing the stage returns is used before `validated` checks it.
+Every input is drawn here from seeded generators (inputs.Inputs.rng), so the rubric (test_10..12)
+can recompute what the right answers are; nothing the stage returns is used before `validated`
+checks it.
 """
 import numpy as np
 
-from .grading import NUM_CLASSES, StageOutcome
+from ..sandbox.harness_plan import IMAGE_PIXELS, NUM_CLASSES
 
-PART_FILES = ("conv_vae.py", "latent_tools.py", "mmd.py")  # sanitized with methods=True
 PART_Z = 2          # the ConvVAE's latent size (the architecture table's)
 STAND_IN_Z = 3      # the latent size of Part 3's stand-in model (harness_parts.StandIn)
 REPEATS = 400       # compute_loss calls averaged by item 11.2
 
 
-def stand_in(grading):
+def stand_in(seeded):
     """Part 3's stand-in model: encoder (HW, 2Z) and decoder (Z, HW) weights, small enough that the
     posterior is spread out (sigma ~ 0.5..1) and the decoder's outputs depend on z."""
-    rng, z = grading.rng("parts-stand-in"), STAND_IN_Z
-    return {"p3_w_enc": rng.normal(0, 0.02, (784, 2 * z)).astype(np.float32),
+    rng, z = seeded.rng("parts-stand-in"), STAND_IN_Z
+    return {"p3_w_enc": rng.normal(0, 0.02, (IMAGE_PIXELS, 2 * z)).astype(np.float32),
             "p3_b_enc": np.concatenate([np.zeros(z), np.full(z, -0.7)]).astype(np.float32),
-            "p3_w_dec": rng.normal(0, 1.0, (z, 784)).astype(np.float32),
-            "p3_b_dec": rng.normal(-1, 0.5, 784).astype(np.float32)}
+            "p3_w_dec": rng.normal(0, 1.0, (z, IMAGE_PIXELS)).astype(np.float32),
+            "p3_b_dec": rng.normal(-1, 0.5, IMAGE_PIXELS).astype(np.float32)}
 
 
-def inputs(grading):
-    """The stage's fixed inputs for every part (cheap to draw; unused ones cost nothing)."""
-    rng, cfg = grading.rng("parts"), grading.config.raw["part_training"]
-    (x_train, _), (x_test, y_test) = grading.mnist_arrays
+def inputs(seeded):
+    """The stage's fixed inputs for every part (cheap to draw; unused ones cost nothing).
+    seeded: the submission's inputs.Inputs."""
+    rng, cfg = seeded.rng("parts"), seeded.config.raw["part_training"]
+    (x_train, _), (x_test, y_test) = seeded.mnist_arrays
     test = int(cfg["test_images"])
     per_digit = int(cfg["generations_per_digit"])
     eye = np.eye(NUM_CLASSES, dtype=np.float32)
@@ -49,7 +50,7 @@ def inputs(grading):
         "p3_x": (x_train[:16, ..., None] / 255.0).astype(np.float32),
         "p3_images": (x_test[:300, ..., None] / 255.0).astype(np.float32), "p3_labels": y_test[:300],
         "p3_class_means": rng.normal(0, 1, (NUM_CLASSES, STAND_IN_Z)).astype(np.float32),
-        **stand_in(grading),
+        **stand_in(seeded),
         # Part 4: kernel points, samples from N(0, I) and a shifted copy, z's for generation
         "p4_kx": rng.normal(0, 1, (20, 4)).astype(np.float32), "p4_ky": rng.normal(0.5, 1, (30, 4)).astype(np.float32),
         "p4_x": rng.standard_normal((400, 4)).astype(np.float32),
@@ -60,22 +61,14 @@ def inputs(grading):
     return arrays
 
 
-def run(grading):
-    """The parts stage's outcome (the caller caches it); skipped when no part is graded."""
-    parts = grading.active_parts
-    if grading.setup_error:
-        return StageOutcome("parts", None, skipped=grading.setup_error)
-    if not parts:
-        return StageOutcome("parts", None, skipped="Skipped: no optional part is graded.")
-    cfg = grading.config.raw["part_training"]
-    grading._request("parts", inputs(grading), extra={
-        "parts": parts, "part_train_images": int(cfg["train_images"]), "part_epochs": int(cfg["epochs"]),
-        "mmd_epochs": int(cfg["mmd_epochs"]), "p3_repeats": REPEATS,
-        "broken": getattr(grading, "broken_parts", {})})
-    limits = {kind: grading.config.seconds(kind) for kind in ("import", "part_check", "part_train")}
-    checks = {"conv_vae": 3, "latent_tools": 4, "mmd": 2}
-    trainings = {"conv_vae": 2, "latent_tools": 0, "mmd": 1}
-    total = (limits["import"] * (1 + len(parts)) + sum(checks[p] for p in parts) * limits["part_check"]
-             + sum(trainings[p] for p in parts) * limits["part_train"])
-    run_result, steps = grading._run_stage("parts", limits, total)
-    return StageOutcome("parts", run_result, steps)
+def settings(config, parts, broken):
+    """The parts stage's settings beside the config's training ones: which parts, their training,
+    and the parts whose file could not be sanitized (each of their steps reports why)."""
+    cfg = config.raw["part_training"]
+    return {"parts": parts, "part_train_images": int(cfg["train_images"]), "part_epochs": int(cfg["epochs"]),
+            "mmd_epochs": int(cfg["mmd_epochs"]), "p3_repeats": REPEATS, "broken": broken}
+
+
+def prior(seeded, count):
+    """Item 12.3's samples of the prior N(0, I), (count, PART_Z), to compare the MMDVAE's codes with."""
+    return seeded.rng("parts-mmd-prior").standard_normal((count, PART_Z))

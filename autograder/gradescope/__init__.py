@@ -1,0 +1,1 @@
+"""Gradescope: the autograder zip (build.py), its setup.sh and run_autograder."""

@@ -1,0 +1,129 @@
+"""What every stage of the harness uses: TensorFlow's setup, the student's errors in words, the export.
+
+Runs INSIDE the sandboxed process, like harness.py (standalone: the standard library, NumPy, TensorFlow).
+"""
+import collections
+import importlib
+import os
+import re
+import traceback
+
+import numpy as np
+
+
+def describe(err, student_files):
+    """A short, student-facing account of an exception: the frames in student_files, and the message."""
+    if isinstance(err, NotImplementedError) and str(err).startswith("TODO"):
+        return f"not implemented yet ({err})"
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if os.path.basename(f.filename) in student_files]
+    where = "".join(traceback.format_list(frames[-3:]))
+    message = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # Keras colours its messages
+    message = message.split("\n\nArguments received by")[0]  # Keras appends the call's arguments
+    message = re.sub(r"\n\s*\n", "\n", message).strip()
+    return f"{where}{type(err).__name__}: {message}"[-2000:]
+
+
+def setup_tensorflow(request):
+    """Cap threads, make ops deterministic, compile optimizer updates; return TensorFlow's device."""
+    import tensorflow as tf
+
+    threads = int(request.get("threads") or 0)
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, threads // 2))
+    tf.config.experimental.enable_op_determinism()
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        tf.config.experimental.set_memory_growth(gpu, True)  # take GPU memory as needed, not all of it
+    # The grader's copy of the given speedups.py (restored over the student's): every Keras
+    # optimizer's update compiled, and eager random ops that keep memory flat under a global seed.
+    importlib.import_module("speedups").install()
+    OPTIMIZERS.install()
+    if not gpus:
+        return "CPU"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"GPU ({details.get('device_name', gpus[0].name)})"
+
+
+class OptimizerLog:
+    """Counts the update steps each Keras optimizer object takes, to tell whether train_vae keeps
+    one optimizer (and Adam's state) across epochs or makes a new one in every call."""
+
+    def __init__(self):
+        self.steps, self.serials = collections.Counter(), 0
+
+    def install(self):
+        import keras
+
+        inner, log = keras.optimizers.Optimizer.apply, self
+
+        def apply(optimizer, grads, trainable_variables=None):
+            log.steps[log.serial(optimizer)] += 1
+            return inner(optimizer, grads, trainable_variables)
+        keras.optimizers.Optimizer.apply = apply
+
+    def serial(self, optimizer):
+        """A number for each optimizer object, never reused (ids of freed objects are)."""
+        if optimizer is None:
+            return None
+        if "_grader_serial" not in optimizer.__dict__:
+            self.serials += 1
+            optimizer.__dict__["_grader_serial"] = self.serials
+        return optimizer.__dict__["_grader_serial"]
+
+    def take(self):
+        """{serial: steps} since the last take, as JSON-friendly strings."""
+        steps = {str(k): v for k, v in self.steps.items()}
+        self.steps.clear()
+        return steps
+
+
+OPTIMIZERS = OptimizerLog()
+
+
+def rss_mib():
+    """This process's resident memory, in MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def seed(request):
+    import keras
+    keras.utils.set_random_seed(int(request["seed"]))
+
+
+def numpy_of(value):
+    """A student's return value as a float32 array, or a TypeError that names what it was."""
+    try:
+        return np.asarray(value, dtype=np.float32)
+    except Exception:
+        raise TypeError(f"expected a tensor or number, got {type(value).__name__}") from None
+
+
+def outputs_of(result, expected=3):
+    """Unpack a model's (x_hat, mu, logvar), with a clear error if it returned something else."""
+    if not isinstance(result, (tuple, list)) or len(result) != expected:
+        kind = f"{type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) \
+            else type(result).__name__
+        raise TypeError(f"the model must return (x_hat, mu, logvar); it returned a {kind}")
+    return [numpy_of(v) for v in result]
+
+
+def export(encode, decode, count, eps, batch=500):
+    """What the grader needs to measure a model's loss itself, for `count` images in batches:
+
+    mu, logvar (N, Z): the posterior, from encode(rows) -> (mu, logvar, c) of those images (c: the
+    batch's one-hot labels, or None);
+    x_hat (N, H * W): decode(z, c) of z = mu + sigma * eps, used only for decoders the grader
+    cannot rebuild (it decodes with its own noise, which this process never sees).
+    """
+    mus, logvars, x_hats = [], [], []
+    for start in range(0, count, batch):
+        rows = slice(start, start + batch)
+        mu, logvar, c = encode(rows)
+        z = mu + np.exp(0.5 * logvar) * eps[rows]  # (n, Z)
+        x_hats.append(numpy_of(decode(z, c)).reshape(len(z), -1))
+        mus.append(mu)
+        logvars.append(logvar)
+    return {"mu": np.concatenate(mus), "logvar": np.concatenate(logvars), "x_hat": np.concatenate(x_hats)}

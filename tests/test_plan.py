@@ -1,0 +1,37 @@
+"""Is each stage's step plan (autograder/sandbox/harness_plan.py, shared by the harness and the
+grader) consistent with the config: every kind a time limit, every part a rubric section?"""
+from autograder.config import PART_SECTIONS, STEP_KINDS, load_config
+from autograder.sandbox.harness_plan import CHECKS, PART_STEPS, plan
+
+
+def every_plan(epochs=3):
+    return {stage: plan(stage, epochs, list(PART_STEPS)) for stage in ("checks", "train-vae", "train-cvae", "parts")}
+
+
+def test_kinds_are_the_configs_time_limits():
+    """Is every step's kind a [sandbox.seconds] key, and every key some step's kind?"""
+    kinds = {step.kind for steps in every_plan().values() for step in steps}
+    assert kinds == set(STEP_KINDS)
+
+
+def test_parts_are_the_configs():
+    """Does the plan have steps for exactly the optional parts the config knows?"""
+    assert list(PART_STEPS) == list(PART_SECTIONS)
+
+
+def test_step_names_are_unique_within_a_stage():
+    """Is each step named once in its stage (the records are keyed by name)?"""
+    for stage, steps in every_plan().items():
+        names = [step.name for step in steps]
+        assert len(names) == len(set(names)), stage
+
+
+def test_stage_limits_are_the_sum_of_their_steps():
+    """With config.toml's limits, does each stage get what its steps may take, and no more?"""
+    config = load_config()
+    seconds = config.seconds
+    total = {stage: sum(seconds(step.kind) for step in steps) for stage, steps in every_plan(epochs=10).items()}
+    assert total["checks"] == seconds("import") + (len(CHECKS) - 1) * seconds("check")
+    assert total["train-vae"] == total["train-cvae"] == (seconds("import") + 3 * seconds("evaluate")
+                                                         + 10 * seconds("epoch"))
+    assert total["parts"] == (4 * seconds("import") + 9 * seconds("part_check") + 3 * seconds("part_train"))

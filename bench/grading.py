@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GRADESCOPE_MEMORY_MB = 768
 GRADESCOPE_TIMEOUT_S = 600
+LOST = re.compile(r"^(\d+\.\d+)  .*?  ([\d.]+)\s+([\d.]+)\s{2,}(.*)$", re.M)  # a row of the rubric table
 
 BARE_LOOP = r"""
 import sys, time, keras, tensorflow as tf
@@ -156,6 +157,9 @@ def gradescope_container(submission="solutions"):
     print_stages(stages)
     for line in [line for line in proc.stdout.splitlines() if "exceeded" in line or "killed" in line.lower()][:10]:
         print(f"   {line.strip()}")
+    for item, points, most, message in LOST.findall(proc.stdout):  # what a score short of full lost
+        if float(points) < float(most):
+            print(f"   item {item}: {points} of {most}: {message.strip()[:150]}")
     score = re.search(r"Total: ([\d.]+) / ([\d.]+)", total)
     print(f"default container: {seconds:.0f} s, {score.group(1) if score else '?'}/{score.group(2) if score else '?'}, "
           f"memory peak {peak:.0f} MiB, oom_kills {ooms}")

@@ -43,9 +43,9 @@ def grade(name, folder, config):
     results = folder / f"{config.stem}.json"
     command = [sys.executable, "-m", "autograder", "grade", str(folder / name), "--results", str(results),
                "--config", str(config)]
-    subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    if not results.exists():
-        return {}
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if not results.exists():  # a grader failure: never reported as "the same grades"
+        raise RuntimeError(f"{name} ({config.stem}): no results.json\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     return {t.get("number"): (t.get("score", 0), t.get("output", "")) for t in json.loads(results.read_text())["tests"]}
 
 

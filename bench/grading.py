@@ -4,6 +4,7 @@
     .venv/bin/python bench/grading.py --skip-pinned
     .venv/bin/python bench/grading.py --only 5     # just the container (~8 min); its last line is the summary
     .venv/bin/python bench/grading.py --only 5 --sample style-optimizer-in-init   # a sample instead
+    .venv/bin/python bench/grading.py --only 5 --cpus 1 --memory-mb 1024         # another container size
 
 1. Grading the reference solution end to end (`python -m autograder grade solutions`): wall
    time, and peak RSS of the orchestrator and of every process it starts.
@@ -104,12 +105,14 @@ class ControlGroup:
                       self.dirs[1] / "cpu.cfs_quota_us": int(cpus * 100_000)}
             self.peak_file = self.dirs[0] / "memory.max_usage_in_bytes"
             self.events = self.dirs[0] / "memory.oom_control"
+            self.stat = self.dirs[0] / "memory.stat"
         elif {"memory", "cpu"} <= set((v2 / "cgroup.controllers").read_text().split()):
             (v2 / "cgroup.subtree_control").write_text("+memory +cpu")  # let child groups use them
             self.dirs = [v2 / name]
             limits = {self.dirs[0] / "memory.max": memory_bytes,
                       self.dirs[0] / "cpu.max": f"{int(cpus * 100_000)} 100000"}
             self.peak_file, self.events = self.dirs[0] / "memory.peak", self.dirs[0] / "memory.events"
+            self.stat = self.dirs[0] / "memory.stat"
         else:
             raise OSError("no cgroup hierarchy with the memory and cpu controllers")
         for d in self.dirs:
@@ -123,19 +126,21 @@ class ControlGroup:
             (d / "cgroup.procs").write_text(str(os.getpid()))
 
     def report(self):
+        """(peak memory in MiB, OOM kills, pages evicted and read back: TensorFlow's code under memory pressure)."""
         peak = int(self.peak_file.read_text()) / 2**20 if self.peak_file.exists() else float("nan")
         ooms = re.search(r"oom_kill (\d+)", self.events.read_text())
-        return peak, int(ooms.group(1)) if ooms else 0
+        refaults = re.search(r"^workingset_refault(?:_file)? (\d+)$", self.stat.read_text(), flags=re.M)
+        return peak, int(ooms.group(1)) if ooms else 0, int(refaults.group(1)) if refaults else None
 
     def remove(self):
         for d in self.dirs:
             d.rmdir()
 
 
-def gradescope_container(submission="solutions"):
-    """Measurement 5: grading inside an emulated default Gradescope container."""
+def gradescope_container(submission="solutions", memory_mb=GRADESCOPE_MEMORY_MB, cpus=0.5):
+    """Measurement 5: grading inside an emulated Gradescope container (by default, the default one)."""
     try:
-        group = ControlGroup(GRADESCOPE_MEMORY_MB * 2**20, cpus=0.5)
+        group = ControlGroup(memory_mb * 2**20, cpus=cpus)
     except OSError as error:
         print(f"\n5. Gradescope's default container: skipped")
         print(f"default container: skipped ({error}; needs root)")
@@ -147,13 +152,14 @@ def gradescope_container(submission="solutions"):
         print("   (could not drop the page cache: libraries already cached are not charged to the group)")
     try:
         seconds, stages, total, proc = grade(check=False, submission=submission, preexec_fn=group.join)
-        peak, ooms = group.report()
+        peak, ooms, refaults = group.report()
     finally:
         group.remove()
-    print(f"\n5. Grading in an emulated Gradescope default container ({GRADESCOPE_MEMORY_MB} MB, 1/2 CPU): "
+    print(f"\n5. Grading in an emulated Gradescope container ({memory_mb} MB, {cpus:g} CPU): "
           f"{seconds:.0f} s ({seconds / GRADESCOPE_TIMEOUT_S:.2f}x the {GRADESCOPE_TIMEOUT_S} s timeout), "
           f"exit {proc.returncode}, {total}")
-    print(f"   memory charged to the container at its peak: {peak:.0f} MiB; OOM kills: {ooms}")
+    print(f"   memory charged to the container at its peak: {peak:.0f} MiB; OOM kills: {ooms}; "
+          f"pages evicted and read back: {refaults if refaults is not None else 'not reported'}")
     print_stages(stages)
     for line in [line for line in proc.stdout.splitlines() if "exceeded" in line or "killed" in line.lower()][:10]:
         print(f"   {line.strip()}")
@@ -161,7 +167,8 @@ def gradescope_container(submission="solutions"):
         if float(points) < float(most):
             print(f"   item {item}: {points} of {most}: {message.strip()[:150]}")
     score = re.search(r"Total: ([\d.]+) / ([\d.]+)", total)
-    print(f"default container: {seconds:.0f} s, {score.group(1) if score else '?'}/{score.group(2) if score else '?'}, "
+    name = "default container" if (memory_mb, cpus) == (GRADESCOPE_MEMORY_MB, 0.5) else f"container {memory_mb} MB {cpus:g} CPU"
+    print(f"{name}: {seconds:.0f} s, {score.group(1) if score else '?'}/{score.group(2) if score else '?'}, "
           f"memory peak {peak:.0f} MiB, oom_kills {ooms}")
 
 
@@ -171,18 +178,21 @@ def main():
     parser.add_argument("--only", type=int, choices=[5], help="run only this measurement")
     parser.add_argument("--sample", help="with --only 5: grade this sample submission (autograder/samples) "
                                          "instead of solutions/")
+    parser.add_argument("--cpus", type=float, default=0.5, help="with --only 5: the container's CPU quota")
+    parser.add_argument("--memory-mb", type=int, default=GRADESCOPE_MEMORY_MB, help="with --only 5: its memory")
     args = parser.parse_args()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
     print(f"CPUs available: {len(os.sched_getaffinity(0))}")
     if args.only == 5:
+        limits = dict(memory_mb=args.memory_mb, cpus=args.cpus)
         if not args.sample:
-            return gradescope_container()
+            return gradescope_container(**limits)
         from autograder import samples
         folder = Path(tempfile.mkdtemp(prefix="hw6-bench-"))
         samples.materialize(args.sample, folder / args.sample)
         os.chmod(folder, 0o755)
-        return gradescope_container(folder / args.sample)
+        return gradescope_container(folder / args.sample, **limits)
     graded_s, stages, total, _ = grade()
     print(f"\n1. Grading the reference end to end: {graded_s:.0f} s ({total})")
     print_stages(stages)

@@ -1,4 +1,4 @@
-"""What every stage of the harness uses: TensorFlow's setup, the student's errors in words, the export.
+"""What every stage of the harness uses: TensorFlow's setup, the training batches, the student's errors in words, the export.
 
 Runs INSIDE the sandboxed process, like harness.py (standalone: the standard library, NumPy, TensorFlow).
 """
@@ -44,6 +44,20 @@ def setup_tensorflow(request):
         return "CPU"
     details = tf.config.experimental.get_device_details(gpus[0])
     return f"GPU ({details.get('device_name', gpus[0].name)})"
+
+
+def training_batches(assignment, images, labels, batch_size):
+    """The given to_batches's shuffled training batches, with tf.data's autotuning off.
+
+    Its tuning thread costs ~5% of a CPU, and when the process has one core (taskset, a 1-vCPU
+    runner) the training loop waits on it: an epoch took 1.9x its CPU time (bench/data_pipeline.py).
+    The batches and their order stay the same; the prefetch buffer still grows as needed.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return assignment.to_batches(images, labels, batch_size, shuffle_buffer=1024).with_options(options)
 
 
 class OptimizerLog:

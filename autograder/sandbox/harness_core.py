@@ -10,7 +10,8 @@ import time
 
 import numpy as np
 
-from harness_common import OPTIMIZERS, describe, export, numpy_of, outputs_of, rss_mib, seed, setup_tensorflow
+from harness_common import (OPTIMIZERS, describe, export, numpy_of, outputs_of, rss_mib, seed, setup_tensorflow,
+                            training_batches)
 from harness_plan import NUM_CLASSES
 
 
@@ -178,7 +179,7 @@ def stage_checks(stage):
             layers_before, before = export_vae(model, assignment, *evaluation, prefix="before_")
             weights_before = [w.numpy().copy() for w in model.trainable_weights]
             batch_size, args = int(request["batch_size"]), train_args(assignment, request, conditional)
-            dataset = assignment.to_batches(images, labels, batch_size, shuffle_buffer=1024)
+            dataset = training_batches(assignment, images, labels, batch_size)
             OPTIMIZERS.take()
             start = time.perf_counter()
             returned = assignment.train_vae(model, dataset, args, is_cvae=conditional)
@@ -187,8 +188,7 @@ def stage_checks(stage):
             layers_after, after = export_vae(model, assignment, *evaluation, prefix="after_")
             changed = sum(not np.array_equal(b, w.numpy()) for b, w in zip(weights_before, model.trainable_weights))
             # A second, short call: does train_vae go on with the same optimizer (item 5.3)?
-            again = assignment.to_batches(images[:2 * batch_size], labels[:2 * batch_size], batch_size,
-                                          shuffle_buffer=1024)
+            again = training_batches(assignment, images[:2 * batch_size], labels[:2 * batch_size], batch_size)
             try:
                 assignment.train_vae(model, again, args, is_cvae=conditional)
                 second_steps, second_error = OPTIMIZERS.take(), None
@@ -243,7 +243,7 @@ def stage_train(stage, conditional):
         model = state["model"] = make_model(vae, request, conditional)
         batch_size = int(request["batch_size"])
         # The dataset holds its own copy of the images: dropping ours leaves ~45 MB to TensorFlow.
-        state["dataset"] = assignment.to_batches(*train, batch_size, shuffle_buffer=1024)
+        state["dataset"] = training_batches(assignment, *train, batch_size)
         del train
         state["args"] = train_args(assignment, request, conditional)
         # A training-sized batch of test images: compile checks, and logvar after each epoch.

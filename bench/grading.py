@@ -212,9 +212,10 @@ def main():
           f"{graded_s / bare[False]:.2f}x the eager bare loop's")
 
     if not args.skip_pinned and shutil.which("taskset"):
-        pinned_s, *_ = grade(prefix=("taskset", "-c", "0"))
+        pinned_s, pinned_stages, *_ = grade(prefix=("taskset", "-c", "0"))
         print(f"\n3. Grading pinned to 1 core: {pinned_s:.0f} s ({pinned_s / graded_s:.2f}x the 2-core run); "
               f"Gradescope's default timeout is {GRADESCOPE_TIMEOUT_S} s at 1/2 vCPU")
+        print_stages(pinned_stages)
 
     print("\n4. Peak RSS per process (the orchestrator runs throughout; one stage at a time beside it):")
     for stage, _, rss in stages:

@@ -49,9 +49,9 @@ def setup_tensorflow(request):
 def training_batches(assignment, images, labels, batch_size):
     """The given to_batches's shuffled training batches, with tf.data's autotuning off.
 
-    Its tuning thread costs ~5% of a CPU, and when the process has one core (taskset, a 1-vCPU
-    runner) the training loop waits on it: an epoch took 1.9x its CPU time (bench/data_pipeline.py).
-    The batches and their order stay the same; the prefetch buffer still grows as needed.
+    When the process has one core (taskset, a 1-vCPU runner), the training loop often waits on
+    its tuning thread: up to 1.78x its CPU time in bench/data_pipeline.py, never with it off.
+    The batches and their order stay the same (tests/test_training_batches.py).
     """
     import tensorflow as tf
 

@@ -105,16 +105,15 @@ class ControlGroup:
                       self.dirs[1] / "cpu.cfs_quota_us": int(cpus * 100_000)}
             self.peak_file = self.dirs[0] / "memory.max_usage_in_bytes"
             self.events = self.dirs[0] / "memory.oom_control"
-            self.stat = self.dirs[0] / "memory.stat"
         elif {"memory", "cpu"} <= set((v2 / "cgroup.controllers").read_text().split()):
             (v2 / "cgroup.subtree_control").write_text("+memory +cpu")  # let child groups use them
             self.dirs = [v2 / name]
             limits = {self.dirs[0] / "memory.max": memory_bytes,
                       self.dirs[0] / "cpu.max": f"{int(cpus * 100_000)} 100000"}
             self.peak_file, self.events = self.dirs[0] / "memory.peak", self.dirs[0] / "memory.events"
-            self.stat = self.dirs[0] / "memory.stat"
         else:
             raise OSError("no cgroup hierarchy with the memory and cpu controllers")
+        self.stat = self.dirs[0] / "memory.stat"  # the memory controller's folder in both versions
         for d in self.dirs:
             d.mkdir(exist_ok=True)
         for path, value in limits.items():  # a limit that cannot be set fails loudly, never silently

@@ -3,8 +3,8 @@
 An overlay holds only the keys it changes, e.g. a quick trial:
 
     [training]
-    epochs = 1
-    train_images = 4096
+    epochs = 2
+    train_images = 2048
 """
 import os
 import tomllib
@@ -121,6 +121,9 @@ def validate(raw, source):
         for table in ("part_training", "part_thresholds"):
             if not isinstance(raw.get(table), dict):
                 raise ConfigError(f"{source}: optional parts are on but [{table}] is missing")
+    if not isinstance(raw["training"].get("epochs"), int) or raw["training"]["epochs"] < 2:
+        raise ConfigError(f"{source}: training.epochs must be an integer >= 2 (item 5.3 compares the first "
+                          "two epochs)")
     if raw["training"].get("compile", "auto") not in ("auto", "never"):
         raise ConfigError(f"{source}: training.compile must be \"auto\" or \"never\"")
     for name in ("loss_tiers", "accuracy_tiers"):

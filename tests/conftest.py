@@ -156,5 +156,5 @@ def reference_results(graded_samples):
 
 @pytest.fixture
 def quick_env():
-    """Environment for a quick trial of the grader's mechanics (1 epoch on 4,096 images)."""
+    """Environment for a quick trial of the grader's mechanics (2 epochs on 2,048 images)."""
     return dict(os.environ, HW6_GRADER_CONFIG=str(QUICK))

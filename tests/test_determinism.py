@@ -14,7 +14,7 @@ def measured(results):
 
 
 def test_grading_twice_gives_identical_results(tmp_path):
-    """With a quick config (1 epoch, 4,096 images), are two gradings of the reference identical?"""
+    """With a quick config (2 epochs, 2,048 images), are two gradings of the reference identical?"""
     samples.materialize("reference", tmp_path / "reference")
     runs = []
     for index in range(2):

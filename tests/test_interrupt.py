@@ -114,7 +114,7 @@ def assert_all_stopped(below, users):
 def three_epochs(tmp_path):
     """A short training that lasts long enough to be interrupted in its second epoch."""
     overlay = tmp_path / "three-epochs.toml"
-    overlay.write_text(QUICK.read_text().replace("epochs = 1", "epochs = 3"))
+    overlay.write_text(QUICK.read_text().replace("epochs = 2", "epochs = 3"))
     return overlay
 
 

@@ -29,8 +29,8 @@ def test_pack_layout_and_left_out_files(tmp_path):
     assert proc.returncode == 0, proc.stderr
     with zipfile.ZipFile(tmp_path / "hw6.zip") as zf:
         names = sorted(zf.namelist())
-    assert names == ["hw6/README.md", "hw6/code/2470student", "hw6/code/assignment.py", "hw6/code/speedups.py",
-                     "hw6/code/vae.py"]
+    assert names == ["hw6/README.md", "hw6/code/2470student", "hw6/code/assignment.py", "hw6/code/compat.py",
+                     "hw6/code/speedups.py", "hw6/code/vae.py"]
     assert "2470student flag: PRESENT" in proc.stdout
     for left_out in ("outputs/vae_samples.png", "model_ckpts/vae.weights.h5", "notes.bin (2 MB: too large)"):
         assert left_out in proc.stdout

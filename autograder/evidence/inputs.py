@@ -1,6 +1,6 @@
 """The grader's inputs to the student's code, each drawn from a generator seeded by what it is for.
 
-Seeded by the config's seed and a purpose ("checks", "probe", "secret-test-vae", ...), so an
+Seeded by the config's seed and a purpose ("functions", "probe", "secret-test-vae", ...), so an
 input never shifts when another is added, and the rubric can recompute the right answers.
 """
 from functools import cached_property
@@ -10,8 +10,8 @@ import numpy as np
 from ..sandbox.harness_plan import NUM_CLASSES
 from .data import load_mnist_arrays
 
-EVAL_IMAGES = 500  # held-out images for item 5's before/after loss
-GRADER_TRAIN_IMAGES = 64  # training images the grader keeps at least (part_inputs takes 16)
+EVAL_IMAGES = 500  # held-out images for item 5's loss before and after the first epoch
+GRADER_TRAIN_IMAGES = 16  # training images the grader keeps (part_inputs uses them)
 TEST_IMAGES = 10000  # MNIST's test set, which items 6 and 7 measure
 
 
@@ -33,8 +33,7 @@ class Inputs:
         reads the full set itself). In a container, memory this process holds is taken from the
         student's training process, which shares the limit."""
         (x_train, y_train), test = load_mnist_arrays(self.mnist)
-        head = max(int(self.training_cfg["smoke_images"]), GRADER_TRAIN_IMAGES)
-        return (x_train[:head].copy(), y_train[:head].copy()), test
+        return (x_train[:GRADER_TRAIN_IMAGES].copy(), y_train[:GRADER_TRAIN_IMAGES].copy()), test
 
     @property
     def test_set(self):
@@ -49,33 +48,45 @@ class Inputs:
             return latent
         return np.concatenate([latent, np.eye(NUM_CLASSES, dtype=np.float32)[np.arange(16) % NUM_CLASSES]], axis=1)
 
-    def checks(self):
-        """The checks stage's inputs (items 2-5)."""
-        t, rng = self.training_cfg, self.rng("checks")
-        (x_train, y_train), (x_test, y_test) = self.mnist_arrays
-        z = t["latent_size"]
-        eye = np.eye(NUM_CLASSES, dtype=np.float32)
+    def functions(self):
+        """Inputs of the checks of reparameterize and loss_function (items 2-3)."""
+        rng = self.rng("functions")
         arrays = {
             # reparameterize: 50,000 draws for 4 (mu, logvar) pairs, chosen so that common mistakes differ
             "rep_mu": np.tile(np.float32([-1.0, 0.0, 2.0, 5.0]), (50000, 1)),
             "rep_logvar": np.tile(np.float32([0.0, np.log(4.0), np.log(0.25), 1.0]), (50000, 1)),
             "grad_mu": rng.standard_normal((64, 5)).astype(np.float32),
             "grad_logvar": rng.uniform(-1, 1, (64, 5)).astype(np.float32),
-            # forward passes
-            "fwd_x": (x_test[:8, None] / 255.0).astype(np.float32),
-            "fwd_c": eye[y_test[:8]],
-            "fwd_z": rng.standard_normal((8, z)).astype(np.float32),
-            "fwd_c_a": eye[np.arange(8) % NUM_CLASSES],
-            "fwd_c_b": eye[(np.arange(8) + 5) % NUM_CLASSES],
-            # train_vae's one-epoch check, and held-out images to measure it
-            "smoke_images": x_train[:int(t["smoke_images"])], "smoke_labels": y_train[:int(t["smoke_images"])],
-            "eval_images": x_test[-EVAL_IMAGES:], "eval_labels": y_test[-EVAL_IMAGES:],
-            "eval_eps": rng.standard_normal((EVAL_IMAGES, z)).astype(np.float32),
-            "probe_vae": self.probe("vae"), "probe_cvae": self.probe("cvae"),
         }
         for case, inputs in self.loss_inputs.items():
             for key, value in inputs.items():
                 arrays[f"loss_{case}_{key}"] = value
+        return arrays
+
+    def model(self, kind):
+        """The train-`kind` stage's inputs: the forward checks' (item 4), the held-out images that
+        measure the first epoch (item 5), the evaluation's noise and probe, and the CVAE's
+        generation inputs; for the VAE, also the functions' (items 2-3)."""
+        t, rng = self.training_cfg, self.rng(f"model-{kind}")
+        x_test, y_test = self.test_set
+        z, eye = int(t["latent_size"]), np.eye(NUM_CLASSES, dtype=np.float32)
+        arrays = {
+            "fwd_x": (x_test[:8, None] / 255.0).astype(np.float32),  # (8, 1, H, W)
+            "fwd_c": eye[y_test[:8]],
+            "fwd_z": rng.standard_normal((8, z)).astype(np.float32),
+            "fwd_c_a": eye[np.arange(8) % NUM_CLASSES],
+            "fwd_c_b": eye[(np.arange(8) + 5) % NUM_CLASSES],
+            "eval_images": x_test[-EVAL_IMAGES:], "eval_labels": y_test[-EVAL_IMAGES:],
+            "eval_eps": rng.standard_normal((EVAL_IMAGES, z)).astype(np.float32),
+            "test_eps": rng.standard_normal((TEST_IMAGES, z)).astype(np.float32),
+            f"probe_{kind}": self.probe(kind),
+        }
+        if kind == "vae":
+            arrays.update(self.functions())
+        else:
+            per_digit = int(self.config.thresholds["generations_per_digit"])
+            arrays["gen_labels"] = np.repeat(np.arange(NUM_CLASSES), per_digit)
+            arrays["gen_z"] = rng.standard_normal((len(arrays["gen_labels"]), z)).astype(np.float32)
         return arrays
 
     @cached_property
@@ -91,14 +102,3 @@ class Inputs:
         doubled = {k: np.concatenate([v, v]) for k, v in base.items()}
         no_kl = dict(base, mu=np.zeros_like(mu), logvar=np.zeros_like(logvar))
         return {"base": base, "doubled": doubled, "no_kl": no_kl}
-
-    def training(self, kind):
-        """The train-`kind` stage's inputs: the evaluation's noise and probe, and the CVAE's generation inputs."""
-        t, rng = self.training_cfg, self.rng(f"train-{kind}")
-        arrays = {"test_eps": rng.standard_normal((TEST_IMAGES, t["latent_size"])).astype(np.float32),
-                  f"probe_{kind}": self.probe(kind)}
-        if kind == "cvae":
-            per_digit = int(self.config.thresholds["generations_per_digit"])
-            arrays["gen_labels"] = np.repeat(np.arange(NUM_CLASSES), per_digit)
-            arrays["gen_z"] = rng.standard_normal((len(arrays["gen_labels"]), t["latent_size"])).astype(np.float32)
-        return arrays

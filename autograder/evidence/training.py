@@ -1,46 +1,83 @@
-"""The training stages' policy and diagnosis: whether to train at all, what the epochs show, the staff log.
+"""What the epochs of the student's train_vae show: the losses, the optimizer's state, a divergence's cause, the staff log.
 
-Full training (items 6-8) is skipped, with a reason, when the quick checks show it cannot
-succeed; a loss that turns non-finite ends the evaluation with a diagnosis of the likely cause.
+Each epoch's record (sandbox/harness_core.py) holds what train_vae returned and the Keras
+optimizers that took steps, read from their own `iterations`, so that every verdict here is the
+same whether the student's loop runs eagerly, in a tf.function or under XLA.
 """
 import math
+from dataclasses import dataclass
 
 from ..sandbox.outcome import Unavailable
 from .measure import number
 
-
-def blocker(checks, kind):
-    """Why full training of `kind` would be pointless (checks: the checks stage's outcome), or None."""
-    try:
-        checks.require("import")
-        smoke = checks.require(f"{kind}_smoke")
-    except Unavailable as why:
-        return f"Skipped: the quick one-epoch check of train_vae ({kind.upper()}, item 5) did not pass: {why}"
-    if smoke.values.get("weights_changed", 0) == 0:
-        return ("Skipped: one epoch of train_vae left every weight unchanged (item 5), so training "
-                "cannot lower the loss. Apply the gradients with model.optimizer.apply_gradients.")
-    return None
+UNCHANGED = ("Skipped: one epoch of train_vae left every weight unchanged (item 5), so training "
+             "cannot lower the loss. Apply the gradients with model.optimizer.apply_gradients.")
 
 
 def epochs(outcome, count):
-    """(train_vae's loss per image, seconds) of each of the `count` epochs a training stage ran, or
-    Unavailable: a step that failed, or a loss that became non-finite (with divergence's diagnosis)."""
-    build = outcome.require("build")
+    """(train_vae's loss per image, seconds) of each of the `count` epochs a model's stage ran, or
+    Unavailable: a step that failed, a first epoch that changed no weight, or a loss that became
+    non-finite (with divergence's diagnosis). The losses are [] if train_vae returned no number
+    (item 5.2 says so; the grader measures the loss itself)."""
+    build, prepare = outcome.require("build"), outcome.require("prepare")
     batches = build.values.get("batches") or 1
     records = []
     for e in range(1, int(count) + 1):
+        if e > 1 and records[0].get("weights_changed", 0) == 0:
+            raise Unavailable(UNCHANGED)
         records.append(outcome.require(f"epoch_{e}").values)
-        if not math.isfinite(number(records[-1].get("returned"))):
-            raise Unavailable(divergence(records, batches, build.values.get("given_optimizer")))
-    return [float(e["returned"]) / batches for e in records], [float(e["seconds"]) for e in records]
+        if records[-1].get("returned") is not None and not math.isfinite(number(records[-1]["returned"])):
+            raise Unavailable(divergence(records, batches, prepare.values.get("given_optimizer")))
+    if records[0].get("weights_changed", 0) == 0:
+        raise Unavailable(UNCHANGED)
+    returned = [number(e.get("returned")) for e in records]  # None where train_vae returned no number (5.2)
+    losses = [value / batches for value in returned] if all(math.isfinite(v) for v in returned) else []
+    return losses, [float(e["seconds"]) for e in records]
+
+
+@dataclass
+class OptimizerUse:
+    """What two consecutive calls of train_vae did with Keras optimizers (item 5.3)."""
+    kept: bool        # one optimizer went on stepping from the first call into the second
+    own: bool         # ... and it is not model.optimizer
+    new_each_call: bool  # each call stepped an optimizer made during that call
+    stepped: bool     # any Keras optimizer took a step at all
+
+
+def optimizer_use(first, second, given):
+    """OptimizerUse from two epoch records' "optimizers" ({"steps": {serial: iterations}, "made":
+    [serials]}) and the serial of model.optimizer."""
+    def read(record):
+        seen = record.get("optimizers") if isinstance(record, dict) else None
+        seen = seen if isinstance(seen, dict) else {}
+        steps = seen.get("steps") if isinstance(seen.get("steps"), dict) else {}
+        made = seen.get("made") if isinstance(seen.get("made"), list) else []
+        return {str(k): number(v, 0) for k, v in steps.items()}, set(map(str, made))
+
+    (steps_1, made_1), (steps_2, made_2) = read(first), read(second)
+    kept = [s for s, count in steps_2.items() if 0 < steps_1.get(s, 0) < count]
+    new_each_call = bool(made_1 and made_2) and not kept
+    return OptimizerUse(kept=bool(kept), own=bool(kept) and str(given) not in kept,
+                        new_each_call=new_each_call, stepped=bool(steps_1 or steps_2 or new_each_call))
+
+
+def keras2_notes(steps):
+    """What the given compat.py mapped (Keras 2's names on Keras 3), from a stage's step records."""
+    notes = []
+    for step in steps.values():
+        mapped = step.values.get("keras2")
+        for note in mapped if isinstance(mapped, list) else []:
+            if isinstance(note, str) and note[:300] not in notes:
+                notes.append(note[:300])
+    return notes
 
 
 def log_training(log, stage, steps):
     """Staff log: how the stage ran the student's code, and each epoch's loss and memory."""
-    build = steps.get("build")
-    if not build or not build.ok:
+    build, prepare = steps.get("build"), steps.get("prepare")
+    if not (build and build.ok and prepare and prepare.ok):
         return
-    compiled = build.values.get("compiled") or {}
+    compiled = prepare.values.get("compiled") or {}
     log(f"[{stage}] model call: {compiled.get('call', '?')}; loss_function: {compiled.get('loss', '?')}")
     batches, events, epochs = build.values.get("batches") or 1, [], []
     for name, step in steps.items():
@@ -62,13 +99,12 @@ def divergence(epochs, batches, given_optimizer):
     lines = [f"Your train_vae's loss became {number(bad.get('returned'))} in epoch {len(epochs)}"
              + (f"; the last finite loss was {number(good[-1].get('returned')) / batches:.1f} per image, in epoch "
                 f"{len(good)}." if good else ", the first epoch.")]
-    used = [set(map(str, e["optimizer_steps"])) if isinstance(e.get("optimizer_steps"), dict) else set()
-            for e in epochs]
     causes = []
-    if len(used) > 1 and all(a and b and not a & b for a, b in zip(used, used[1:])):
+    use = optimizer_use(epochs[-2], epochs[-1], given_optimizer) if len(epochs) > 1 else None
+    if use and use.new_each_call:
         causes.append("train_vae makes a new optimizer in every call: Adam's state resets every epoch, and a "
                       "fresh Adam's first steps are large. Use model.optimizer.")
-    elif used[-1] and str(given_optimizer) not in used[-1]:
+    elif use and use.own:
         causes.append("train_vae steps its own optimizer, not model.optimizer.")
     logvar = good[-1].get("logvar_range") if good else None
     logvar = [number(v) for v in logvar] if isinstance(logvar, list) and len(logvar) == 2 else None
@@ -79,7 +115,7 @@ def divergence(epochs, batches, given_optimizer):
     if causes:
         lines.append("Likely causes the grader can see: " + " ".join(causes))
     else:
-        lines.append("The grader saw one optimizer throughout" + (
+        seen = ("one optimizer throughout" if use else "nothing unusual") + (
             f" and logvar within [{logvar[0]:.1f}, {logvar[1]:.1f}]" if logvar else "")
-            + ": look for a log of 0, a division by zero or a NaN in loss_function.")
+        lines.append(f"The grader saw {seen}: look for a log of 0, a division by zero or a NaN in loss_function.")
     return " ".join(lines)

@@ -4,7 +4,7 @@
     conv_vae.py, ...           the optional parts' files, when a part is on: sanitized per method; a
                                file that cannot be parsed costs only its part, a missing one is the stencil
     the student's helpers      their own extra modules, as handed in (not tests, not links)
-    speedups.py                given code, always the reference's
+    speedups.py, compat.py     given code, always the reference's
 """
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +16,7 @@ from .sanitize import Sanitized, SanitizeError, sanitize
 from .submission import STUDENT_MODULES, SubmissionError, open_submission
 
 PART_FILES = tuple(f"{part}.py" for part in PART_SECTIONS)  # the optional parts' (each part's module)
-GIVEN_MODULES = ("speedups.py",)  # whole files of given code: always the reference's
+GIVEN_MODULES = ("speedups.py", "compat.py")  # whole files of given code: always the reference's
 GRADED_FILES = STUDENT_MODULES + PART_FILES  # the files the student writes (the harness shows their frames)
 
 

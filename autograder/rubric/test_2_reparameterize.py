@@ -16,7 +16,7 @@ VARIANCE_MISTAKES = {
 class TestReparameterize(RubricTest):
     def samples(self):
         step = self.check_step(self.evidence.checks, "reparameterize")
-        inputs = self.evidence.stage_inputs("checks")
+        inputs = self.evidence.stage_inputs("train-vae")
         return step, inputs["rep_mu"][0].astype(np.float64), inputs["rep_logvar"][0].astype(np.float64)
 
     @item("2.1")

@@ -14,7 +14,7 @@ N, Z, C = 8, 15, NUM_CLASSES
 class TestForward(RubricTest):
     def forward(self, kind):
         args = "x" if kind == "vae" else "x, c"
-        return self.check_step(self.evidence.checks, f"{kind}_forward",
+        return self.check_step(self.evidence.model(kind), f"{kind}_forward",
                                context=f"{kind.upper()}({IMAGE_PIXELS}, latent_size={Z})({args}) failed").arrays
 
     def check_shapes(self, kind):
@@ -28,7 +28,7 @@ class TestForward(RubricTest):
     def decoded(self, kind, key, what, **bounds):
         context = (f"model.decoder(z) for z of shape {(N, Z)} failed" if kind == "vae" else
                    f"model.decoder(concat(z, c)) for z of shape {(N, Z)} and c of shape {(N, C)} failed")
-        arrays = self.check_step(self.evidence.checks, f"{kind}_decoder", context=context).arrays
+        arrays = self.check_step(self.evidence.model(kind), f"{kind}_decoder", context=context).arrays
         return self.images(arrays, key, N, what=what, **bounds)
 
     @item("4.1")

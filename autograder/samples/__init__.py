@@ -20,8 +20,8 @@ Each folder here holds a sample.toml:
 
 plus, optionally, files/ whose contents are copied over the result (hostile code, READMEs, the
 2470student flag as files/code/2470student).
-Materialized, a sample has the handout's layout: hw6/code/{vae.py,assignment.py,speedups.py},
-hw6/README.md (speedups.py is given code that assignment.py imports).
+Materialized, a sample has the handout's layout: hw6/code/{vae.py,assignment.py,speedups.py,compat.py},
+hw6/README.md (speedups.py and compat.py are given code that assignment.py imports).
 
 Which items a sample is checked on: those of its config (default + overlay): the core's, plus
 those of each optional part the overlay turns on ([parts]), graduate parts only if the sample has
@@ -37,7 +37,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from ..intake.receive import PART_FILES
+from ..intake.receive import GIVEN_MODULES, PART_FILES
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -107,7 +107,7 @@ def materialize(name, dest):
     sample, dest = spec(name), Path(dest)
     code = dest / "hw6" / "code"
     code.mkdir(parents=True, exist_ok=True)
-    files = ("vae.py", "assignment.py", "speedups.py") + (PART_FILES if sample.get("with_parts") else ())
+    files = ("vae.py", "assignment.py", *GIVEN_MODULES) + (PART_FILES if sample.get("with_parts") else ())
     if sample["base"] == "solutions":
         for path in files:
             shutil.copyfile(ROOT / "solutions" / path, code / path)

@@ -1,13 +1,13 @@
 """Run one grading stage of a student's code. This file runs INSIDE the sandboxed process.
 
-    python harness.py STAGE REQUEST_DIR OUT_DIR      # STAGE: checks | train-vae | train-cvae | parts
+    python harness.py STAGE REQUEST_DIR OUT_DIR      # STAGE: train-vae | train-cvae | parts
 
 It is standalone on purpose: the sandbox user cannot read the autograder package, so this file
 imports only the standard library, NumPy, TensorFlow, the student's (sanitized) modules and the
 files copied beside it (workspace.HARNESS_FILES):
     harness_plan.py      each stage's steps, their kinds (time limits) and labels; shared with the grader
     harness_common.py    what every stage uses: TensorFlow's setup, the student's errors in words, the export
-    harness_core.py      the core's stages: checks (items 1-5), train-vae and train-cvae (items 6-8)
+    harness_core.py      the core's stages, one process per model: train-vae (items 1-6), train-cvae (4-8)
     harness_parts.py     the optional parts' stage (items 10-12)
     harness_compile.py   the model's call and loss compiled, where provably the same as the eager code
 The grader trusts nothing written here: it validates every value and computes every score itself.
@@ -24,8 +24,8 @@ import sys
 
 import numpy as np
 
-from harness_common import describe
-from harness_core import stage_checks, stage_train
+from harness_common import describe, keras2_notes
+from harness_core import stage_model
 from harness_parts import stage_parts
 from harness_plan import plan
 
@@ -49,6 +49,9 @@ class Stage:
         os.replace(path + ".tmp", path)
 
     def record(self, step, ok, error=None, values=None, arrays=None):
+        mapped = keras2_notes()  # Keras-2 names the given compat.py mapped during this step
+        if mapped:
+            values = dict(values or {}, keras2=mapped)
         if arrays:
             np.savez(os.path.join(self.out_dir, f"{self.name}.{step}.npz"),
                      **{k: np.asarray(v) for k, v in arrays.items()})
@@ -73,10 +76,8 @@ def main(argv):
     name, request_dir, out_dir = argv
     stage = Stage(name, request_dir, out_dir)
     sys.path.insert(0, stage.request["code_dir"])
-    if name == "checks":
-        stage_checks(stage)
-    elif name in ("train-vae", "train-cvae"):
-        stage_train(stage, conditional=name == "train-cvae")
+    if name in ("train-vae", "train-cvae"):
+        stage_model(stage, conditional=name == "train-cvae")
     elif name == "parts":
         stage_parts(stage)
     else:

@@ -2,11 +2,12 @@
 
 Runs INSIDE the sandboxed process, like harness.py (standalone: the standard library, NumPy, TensorFlow).
 """
-import collections
 import importlib
 import os
 import re
+import sys
 import traceback
+import weakref
 
 import numpy as np
 
@@ -25,7 +26,8 @@ def describe(err, student_files):
 
 
 def setup_tensorflow(request):
-    """Cap threads, make ops deterministic, compile optimizer updates; return TensorFlow's device."""
+    """Cap threads, make ops deterministic, compile optimizer updates, map Keras-2 names; return
+    TensorFlow's device."""
     import tensorflow as tf
 
     threads = int(request.get("threads") or 0)
@@ -36,14 +38,27 @@ def setup_tensorflow(request):
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         tf.config.experimental.set_memory_growth(gpu, True)  # take GPU memory as needed, not all of it
-    # The grader's copy of the given speedups.py (restored over the student's): every Keras
-    # optimizer's update compiled, and eager random ops that keep memory flat under a global seed.
+    # The grader's copies of the given modules (restored over the student's), as main() uses them:
+    # compat maps Keras 2's removed names before vae.py is imported; speedups compiles every Keras
+    # optimizer's update and keeps eager random ops' memory flat under a global seed.
+    importlib.import_module("compat")
     importlib.import_module("speedups").install()
     OPTIMIZERS.install()
     if not gpus:
         return "CPU"
     details = tf.config.experimental.get_device_details(gpus[0])
     return f"GPU ({details.get('device_name', gpus[0].name)})"
+
+
+_NOTES_TAKEN = [0]
+
+
+def keras2_notes():
+    """What the given compat.py mapped (Keras 2's names on Keras 3) since this was last called."""
+    compat = sys.modules.get("compat")
+    notes = list(getattr(compat, "NOTES", []))[_NOTES_TAKEN[0]:]
+    _NOTES_TAKEN[0] += len(notes)
+    return notes
 
 
 def training_batches(assignment, images, labels, batch_size):
@@ -60,40 +75,58 @@ def training_batches(assignment, images, labels, batch_size):
     return assignment.to_batches(images, labels, batch_size, shuffle_buffer=1024).with_options(options)
 
 
-class OptimizerLog:
-    """Counts the update steps each Keras optimizer object takes, to tell whether train_vae keeps
-    one optimizer (and Adam's state) across epochs or makes a new one in every call."""
+class Optimizers:
+    """The Keras optimizers this process made, and what each did, read from its own state.
+
+    Whether train_vae keeps one optimizer (and Adam's state) across epochs is read from each
+    optimizer's `iterations`, which its update increments eagerly, in a tf.function and under
+    XLA alike; a Python hook on apply() would run only while a tf.function traces. Which
+    optimizers exist is known from their construction, which always runs Python.
+    """
 
     def __init__(self):
-        self.steps, self.serials = collections.Counter(), 0
+        self.alive = weakref.WeakValueDictionary()  # serial -> optimizer; a dropped one is freed
+        self.made = 0
+        self.made_at_mark = 0
 
     def install(self):
-        import keras
+        from keras.src.optimizers.base_optimizer import BaseOptimizer
 
-        inner, log = keras.optimizers.Optimizer.apply, self
+        inner, registry = BaseOptimizer.__init__, self
 
-        def apply(optimizer, grads, trainable_variables=None):
-            log.steps[log.serial(optimizer)] += 1
-            return inner(optimizer, grads, trainable_variables)
-        keras.optimizers.Optimizer.apply = apply
+        def __init__(optimizer, *args, **kwargs):
+            inner(optimizer, *args, **kwargs)
+            registry.serial(optimizer)
+        BaseOptimizer.__init__ = __init__
 
     def serial(self, optimizer):
         """A number for each optimizer object, never reused (ids of freed objects are)."""
         if optimizer is None:
             return None
         if "_grader_serial" not in optimizer.__dict__:
-            self.serials += 1
-            optimizer.__dict__["_grader_serial"] = self.serials
+            self.made += 1
+            optimizer.__dict__["_grader_serial"] = self.made
+            self.alive[self.made] = optimizer
         return optimizer.__dict__["_grader_serial"]
 
-    def take(self):
-        """{serial: steps} since the last take, as JSON-friendly strings."""
-        steps = {str(k): v for k, v in self.steps.items()}
-        self.steps.clear()
-        return steps
+    def mark(self):
+        self.made_at_mark = self.made
+
+    def since_mark(self):
+        """{"steps": {serial: iterations} of the live optimizers that took a step, "made": the
+        serials of those made since the last mark()}, JSON-friendly."""
+        steps = {}
+        for serial, optimizer in list(self.alive.items()):
+            try:
+                count = int(np.asarray(optimizer.iterations))
+            except Exception:  # not built, or not a Keras 3 optimizer after all
+                continue
+            if count:
+                steps[str(serial)] = count
+        return {"steps": steps, "made": [str(s) for s in range(self.made_at_mark + 1, self.made + 1)]}
 
 
-OPTIMIZERS = OptimizerLog()
+OPTIMIZERS = Optimizers()
 
 
 def rss_mib():

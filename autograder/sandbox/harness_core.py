@@ -1,7 +1,17 @@
-"""The core's stages: checks (rubric items 1-5), train-vae and train-cvae (items 6-8).
+"""The core's stages, one process per model, as `python assignment.py [--is_cvae]` runs it.
 
 Runs INSIDE the sandboxed process, started by harness.py; each stage runs its plan's steps
 (harness_plan.py) through stage.run, which records each result or the student's error.
+
+    train-vae    import; the checks of reparameterize and loss_function (items 2-3); then the VAE
+    train-cvae   import; then the CVAE
+
+A model's steps make ONE model and train it, as the handout's main() does: the forward and
+decoder checks (item 4) build it, `prepare` measures it before training, and the epochs train it
+with the student's train_vae. The first epoch is item 5's evidence (the loss it lowers, the sum it
+returns), the first two show whether the optimizer's state carries over (5.3), and all of them
+are items 6-8's. No state a module of the student's keeps (a compiled step, an optimizer made at
+import) can pass from one model to the other: each model has a process of its own.
 """
 import gc
 import importlib
@@ -10,13 +20,13 @@ import time
 
 import numpy as np
 
-from harness_common import (OPTIMIZERS, describe, export, numpy_of, outputs_of, rss_mib, seed, setup_tensorflow,
+from harness_common import (OPTIMIZERS, export, numpy_of, outputs_of, rss_mib, seed, setup_tensorflow,
                             training_batches)
 from harness_plan import NUM_CLASSES
 
 
 def import_student(stage):
-    """The import step of the core's stages: (vae, assignment), or None when it failed (recorded)."""
+    """The import step: (vae, assignment), or None when it failed (recorded)."""
     modules = []
 
     def do_import():
@@ -62,8 +72,15 @@ def export_vae(model, assignment, images, labels, eps, conditional, probe, prefi
     return layers, {prefix + key: value for key, value in arrays.items()}
 
 
+# Per layer type, what the grader's rebuilt decoder (evidence/fc_decoder.py) needs besides the type.
+LAYER_CONFIG = {"LeakyReLU": ("negative_slope",), "ReLU": ("max_value", "negative_slope", "threshold"),
+                "BatchNormalization": ("epsilon", "axis")}
+LAYER_WEIGHTS = {"Dense": ("kernel", "bias"),
+                 "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance")}
+
+
 def describe_decoder(decoder):
-    """The decoder's layers as plain data ([{type, activation, target_shape}]) and its weights."""
+    """The decoder's layers as plain data ([{type, activation, target_shape, ...}]) and its weights."""
     layers, arrays = [], {}
 
     def walk(layer):
@@ -77,10 +94,14 @@ def describe_decoder(decoder):
             entry["activation"] = getattr(activation, "__name__", type(activation).__name__)
         if hasattr(layer, "target_shape"):
             entry["target_shape"] = [int(d) for d in layer.target_shape]
-        if entry["type"] == "Dense":
-            arrays[f"decoder.{len(layers)}.kernel"] = numpy_of(layer.kernel)
-            if getattr(layer, "bias", None) is not None:
-                arrays[f"decoder.{len(layers)}.bias"] = numpy_of(layer.bias)
+        config = layer.get_config() if entry["type"] in LAYER_CONFIG else {}
+        for key in LAYER_CONFIG.get(entry["type"], ()):
+            value = config.get(key)
+            entry[key] = [int(a) for a in value] if isinstance(value, (list, tuple)) else value
+        for name in LAYER_WEIGHTS.get(entry["type"], ()):
+            weight = getattr(layer, name, None)
+            if weight is not None:
+                arrays[f"decoder.{len(layers)}.{name}"] = numpy_of(weight)
         layers.append(entry)
 
     try:
@@ -107,14 +128,24 @@ def as_number(value):
     return number, None
 
 
-# --- stage: checks (rubric items 1-5) --------------------------------------------------------
+def diverged(values):
+    """Whether an epoch's returned loss sum is a number that is not finite."""
+    return values["returned"] is not None and not math.isfinite(values["returned"])
 
-def stage_checks(stage):
+
+def logvar_range(model, args):
+    """[min, max] of logvar on fixed images, or None if the model cannot say."""
+    try:
+        _, _, logvar = outputs_of(model(*args))
+        return [float(np.min(logvar)), float(np.max(logvar))]
+    except Exception:
+        return None
+
+
+# --- the functions both models use (items 2-3), checked in the VAE's process -----------------
+
+def check_functions(stage, vae):
     request, inputs = stage.request, stage.inputs
-    student = import_student(stage)
-    if student is None:
-        return
-    vae, assignment = student
     import tensorflow as tf
 
     def reparameterize():
@@ -144,152 +175,130 @@ def stage_checks(stage):
             values[case] = {"shape": list(loss.shape), "value": loss.ravel().tolist()[:16]}
         return values, None
 
-    def forward(conditional):
-        def run():
-            seed(request)
-            model = models[conditional] = make_model(vae, request, conditional)
-            x = tf.constant(inputs["fwd_x"])  # (N, 1, H, W)
-            c = tf.constant(inputs["fwd_c"]) if conditional else None
-            x_hat, mu, logvar = outputs_of(model(x, c) if conditional else model(x))
-            return {}, {"x_hat": x_hat, "mu": mu, "logvar": logvar}
-        return run
-
-    def decoder(conditional):
-        def run():
-            if conditional not in models:  # the forward check failed: the decoder is judged alone
-                seed(request)
-                models[conditional] = make_model(vae, request, conditional)
-            model, z = models[conditional], tf.constant(inputs["fwd_z"])  # (N, Z)
-            if not conditional:
-                return {}, {"decoded": numpy_of(model.decoder(z))}
-            arrays = {}  # the same z decoded with two different labels
-            for name in ("a", "b"):
-                decoder_in = tf.concat([z, inputs[f"fwd_c_{name}"]], axis=1)  # (N, Z + C)
-                arrays[f"decoded_{name}"] = numpy_of(model.decoder(decoder_in))
-            return {}, arrays
-        return run
-
-    def smoke(conditional):
-        def run():
-            seed(request)
-            model = make_model(vae, request, conditional)
-            images, labels = inputs["smoke_images"], inputs["smoke_labels"]
-            evaluation = (inputs["eval_images"], inputs["eval_labels"], inputs["eval_eps"], conditional,
-                          inputs["probe_cvae" if conditional else "probe_vae"])
-            layers_before, before = export_vae(model, assignment, *evaluation, prefix="before_")
-            weights_before = [w.numpy().copy() for w in model.trainable_weights]
-            batch_size, args = int(request["batch_size"]), train_args(assignment, request, conditional)
-            dataset = training_batches(assignment, images, labels, batch_size)
-            OPTIMIZERS.take()
-            start = time.perf_counter()
-            returned = assignment.train_vae(model, dataset, args, is_cvae=conditional)
-            seconds = time.perf_counter() - start
-            first_steps = OPTIMIZERS.take()
-            layers_after, after = export_vae(model, assignment, *evaluation, prefix="after_")
-            changed = sum(not np.array_equal(b, w.numpy()) for b, w in zip(weights_before, model.trainable_weights))
-            # A second, short call: does train_vae go on with the same optimizer (item 5.3)?
-            again = training_batches(assignment, images[:2 * batch_size], labels[:2 * batch_size], batch_size)
-            try:
-                assignment.train_vae(model, again, args, is_cvae=conditional)
-                second_steps, second_error = OPTIMIZERS.take(), None
-            except (Exception, SystemExit) as err:  # costs item 5.3 only
-                second_steps, second_error = None, describe(err, stage.student_files)
-            number, why = as_number(returned)
-            values = {"returned": number, "returned_error": why, "batches": len(dataset), "seconds": seconds,
-                      "weights_changed": changed, "weights_total": len(weights_before),
-                      "before_decoder": layers_before, "after_decoder": layers_after,
-                      "optimizer_steps": [first_steps, second_steps], "second_call_error": second_error,
-                      "given_optimizer": OPTIMIZERS.serial(model.optimizer)}
-            return values, {**before, **after}
-        return run
-
     stage.run("reparameterize", reparameterize)
     stage.run("loss_function", loss_function)
-    models = {}
-    for conditional, kind in ((False, "vae"), (True, "cvae")):
-        stage.run(f"{kind}_forward", forward(conditional))
-        stage.run(f"{kind}_decoder", decoder(conditional))
-    stage.run("vae_smoke", smoke(False))
-    stage.run("cvae_smoke", smoke(True))
 
 
-# --- stage: train-vae / train-cvae (rubric items 6-8) ----------------------------------------
+# --- stages train-vae and train-cvae -----------------------------------------------------------
 
-def logvar_range(model, args):
-    """[min, max] of logvar on fixed images, or None if the model cannot say."""
-    try:
-        _, _, logvar = outputs_of(model(*args))
-        return [float(np.min(logvar)), float(np.max(logvar))]
-    except Exception:
-        return None
-
-
-def stage_train(stage, conditional):
+def stage_model(stage, conditional):
+    """One model's checks and training (items 4-8), in this process alone."""
     request, inputs = stage.request, stage.inputs
     student = import_student(stage)
     if student is None:
         return
     vae, assignment = student
+    if not conditional:
+        check_functions(stage, vae)
     import tensorflow as tf
     from harness_compile import compile_training
-    state = {}
+    kind = "cvae" if conditional else "vae"
+    probe = inputs[f"probe_{kind}"]
+    evaluation = (inputs["eval_images"], inputs["eval_labels"], inputs["eval_eps"], conditional, probe)
+    state = {"model": None}
 
     def build():
-        seed(request)
+        seed(request)  # the dataset's shuffling
         with np.load(request["mnist"]) as f:
             count = int(request["train_images"])
             train = (f["x_train"][:count], f["y_train"][:count])
             state["test"] = (f["x_test"], f["y_test"])
-        model = state["model"] = make_model(vae, request, conditional)
-        batch_size = int(request["batch_size"])
         # The dataset holds its own copy of the images: dropping ours leaves ~45 MB to TensorFlow.
-        state["dataset"] = training_batches(assignment, *train, batch_size)
+        state["dataset"] = training_batches(assignment, *train, int(request["batch_size"]))
         del train
         state["args"] = train_args(assignment, request, conditional)
+        return {"batches": len(state["dataset"])}, None
+
+    def forward():
+        seed(request)
+        model = state["model"] = make_model(vae, request, conditional)  # the one model this stage trains
+        x = tf.constant(inputs["fwd_x"])  # (N, 1, H, W)
+        c = tf.constant(inputs["fwd_c"]) if conditional else None
+        x_hat, mu, logvar = outputs_of(model(x, c) if conditional else model(x))
+        return {}, {"x_hat": x_hat, "mu": mu, "logvar": logvar}
+
+    def decoder():
+        if state["model"] is None:  # the model could not be made: its decoder is judged alone
+            seed(request)
+            state["model"] = make_model(vae, request, conditional)
+        model, z = state["model"], tf.constant(inputs["fwd_z"])  # (N, Z)
+        if not conditional:
+            return {}, {"decoded": numpy_of(model.decoder(z))}
+        arrays = {}  # the same z decoded with two different labels
+        for name in ("a", "b"):
+            decoder_in = tf.concat([z, inputs[f"fwd_c_{name}"]], axis=1)  # (N, Z + C)
+            arrays[f"decoded_{name}"] = numpy_of(model.decoder(decoder_in))
+        return {}, arrays
+
+    def prepare():
+        model, batch_size = state["model"], int(request["batch_size"])
+        if model is None:
+            raise RuntimeError("the model could not be made (see item 4)")
         # A training-sized batch of test images: compile checks, and logvar after each epoch.
         x = tf.constant(state["test"][0][:batch_size], tf.float32)[:, None] / 255.0  # (N, 1, H, W)
         c = assignment.one_hot(state["test"][1][:batch_size], NUM_CLASSES) if conditional else None
         state["probe_args"] = (x, c) if conditional else (x,)
         _ = model(*state["probe_args"])  # create the weights eagerly, before anything is traced
+        # Adam's slots made now, eagerly: a student's tf.function step never has to create them.
+        model.optimizer.build(model.trainable_variables)
         decisions, state["compile_events"] = {"call": "eager (compile = never)", "loss": "eager (compile = never)"}, []
         if request.get("compile", "auto") == "auto":
             z = tf.zeros((batch_size, int(request["latent_size"])))
             decoder_in = tf.concat([z, c], axis=1) if conditional else z
             decisions, state["compile_events"] = compile_training(model, (vae, assignment), state["probe_args"],
                                                                   decoder_in)
-        OPTIMIZERS.take()
-        return {"batches": len(state["dataset"]), "compiled": decisions,
-                "given_optimizer": OPTIMIZERS.serial(model.optimizer), "rss_mib": rss_mib()}, None
+        layers, before = export_vae(model, assignment, *evaluation, prefix="before_")
+        state["weights_before"] = [w.numpy().copy() for w in model.trainable_weights]
+        state["given"] = OPTIMIZERS.serial(model.optimizer)
+        OPTIMIZERS.mark()
+        return {"compiled": decisions, "given_optimizer": state["given"], "before_decoder": layers,
+                "rss_mib": rss_mib()}, before
+
+    def one_epoch(epoch):
+        def run():
+            model = state["model"]
+            start = time.perf_counter()
+            returned = assignment.train_vae(model, state["dataset"], state["args"], is_cvae=conditional)
+            seconds = time.perf_counter() - start
+            number, why = as_number(returned)
+            gc.collect()  # objects train_vae left in reference cycles (a dropped optimizer, say)
+            values = {"epoch": epoch, "returned": number, "returned_error": why, "seconds": seconds,
+                      "rss_mib": rss_mib(), "optimizers": OPTIMIZERS.since_mark(),
+                      "compile_events": list(state["compile_events"])}
+            arrays = None
+            if epoch == 1:  # item 5: what one epoch did
+                before = state.pop("weights_before")
+                values["weights_changed"] = sum(not np.array_equal(b, w.numpy())
+                                                for b, w in zip(before, model.trainable_weights))
+                values["weights_total"], values["batches"] = len(before), len(state["dataset"])
+                values["after_decoder"], arrays = export_vae(model, assignment, *evaluation, prefix="after_")
+            if number is not None and math.isfinite(number):  # for the grader's diagnosis of a later failure
+                values["logvar_range"] = logvar_range(model, state["probe_args"])
+            OPTIMIZERS.mark()
+            return values, arrays
+        return run
 
     if not stage.run("build", build):
         return
+    stage.run(f"{kind}_forward", forward)
+    stage.run(f"{kind}_decoder", decoder)
+    if not stage.run("prepare", prepare):
+        return
     for epoch in range(1, int(request["epochs"]) + 1):
-        def one_epoch():
-            start = time.perf_counter()
-            returned = assignment.train_vae(state["model"], state["dataset"], state["args"], is_cvae=conditional)
-            seconds = time.perf_counter() - start
-            number, why = as_number(returned)
-            if why:
-                raise TypeError(why)
-            gc.collect()  # objects train_vae left in reference cycles (a dropped optimizer, say)
-            values = {"epoch": epoch, "returned": number, "seconds": seconds, "rss_mib": rss_mib(),
-                      "optimizer_steps": OPTIMIZERS.take(), "compile_events": list(state["compile_events"])}
-            if math.isfinite(number):  # for the grader's diagnosis, should a later epoch fail
-                values["logvar_range"] = logvar_range(state["model"], state["probe_args"])
-            return values, None
-        if not stage.run(f"epoch_{epoch}", one_epoch):
+        if not stage.run(f"epoch_{epoch}", one_epoch(epoch)):
             return
-        if not math.isfinite(stage.last_values["returned"]):
-            return  # the grader reports the failure; nothing trained is left to evaluate
+        if epoch == 1:
+            first = stage.last_values
+        # The first two epochs are item 5's evidence; after them, training that cannot succeed stops.
+        if epoch >= 2 and (diverged(first) or diverged(stage.last_values) or first["weights_changed"] == 0):
+            return  # the grader says why (items 6-8)
 
     def evaluate():
         (images, labels), model = state["test"], state["model"]
-        probe = inputs["probe_cvae" if conditional else "probe_vae"]
         layers, arrays = export_vae(model, assignment, images, labels, inputs["test_eps"], conditional, probe)
         return {"decoder": layers}, arrays
 
     def generate():
-        import tensorflow as tf
         z, digits = inputs["gen_z"], inputs["gen_labels"]  # (C * per_digit, Z), (C * per_digit,)
         decoder_in = tf.concat([tf.constant(z), assignment.one_hot(digits, NUM_CLASSES)], axis=1)  # (., Z + C)
         return {}, {"generated": numpy_of(state["model"].decoder(decoder_in)).reshape(len(z), -1)}

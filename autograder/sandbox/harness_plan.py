@@ -7,9 +7,13 @@ copied into the sandbox: the standard library only.
 A step's kind is its time limit's key ([sandbox.seconds] in config.toml); its label names it in
 the progress lines and in the message when the sandbox stops it.
 
-    checks               import; the quick checks of items 2-5, a check step each
-    train-vae/-cvae      import; build; an epoch step per epoch; evaluate; generate (only the CVAE
-                         generates: the VAE's stage keeps that step's time, unused)
+    train-vae            import; the checks of reparameterize and loss_function (items 2-3); then
+                         the VAE's own steps (below)
+    train-cvae           import; the CVAE's own steps
+        a model's steps: build (MNIST); the forward and decoder checks (item 4), which make the one
+        model the stage trains; prepare (the loss before training, item 5.1); an epoch step per
+        epoch (items 5 and 6-7); evaluate; generate (only the CVAE generates: the VAE's stage keeps
+        that step's time, unused)
     parts                import TensorFlow; then for each part on, import its module and run its steps
 """
 from typing import NamedTuple
@@ -34,9 +38,9 @@ def epoch(number):
 
 
 IMPORT = Step("import", "import", "importing vae.py and assignment.py")
-CHECKS = (IMPORT, *map(check, ("reparameterize", "loss_function", "vae_forward", "vae_decoder",
-                                "cvae_forward", "cvae_decoder", "vae_smoke", "cvae_smoke")))
-BUILD = Step("build", "evaluate", "building the model and loading MNIST")
+CHECKS = (check("reparameterize"), check("loss_function"))  # the functions both models use
+BUILD = Step("build", "evaluate", "loading MNIST")
+PREPARE = Step("prepare", "check", "preparing the model for training")
 EVALUATE = Step("evaluate", "evaluate", "evaluating the trained model on the test set")
 GENERATE = Step("generate", "evaluate", "generating digits with the trained model's decoder")
 PARTS_IMPORT = Step("import", "import", "importing TensorFlow")
@@ -58,10 +62,10 @@ def part_import(part):
 def plan(stage, epochs=0, parts=()):
     """The steps of `stage` in the order the harness runs them: epochs for a training stage,
     parts (keys of PART_STEPS) for the parts stage."""
-    if stage == "checks":
-        return CHECKS
     if stage in ("train-vae", "train-cvae"):
-        return (IMPORT, BUILD, *map(epoch, range(1, int(epochs) + 1)), EVALUATE, GENERATE)
+        kind = stage.removeprefix("train-")
+        return (IMPORT, *(CHECKS if kind == "vae" else ()), BUILD, check(f"{kind}_forward"), check(f"{kind}_decoder"),
+                PREPARE, *map(epoch, range(1, int(epochs) + 1)), EVALUATE, GENERATE)
     if stage == "parts":
         return (PARTS_IMPORT, *(step for part in parts for step in (part_import(part), *PART_STEPS[part])))
     raise ValueError(f"unknown stage {stage!r}")

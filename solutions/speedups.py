@@ -14,8 +14,13 @@ changes how your code runs, never what it computes:
   Once a global seed is set (keras.utils.set_random_seed), TensorFlow gives each eager call a
   new op seed and caches a new kernel for it: ~0.8 MB a training step, over 3 GB in 10 epochs.
   With one op seed, the cached kernel's own counter advances on every call, so each call still
-  draws fresh noise, and the sequence still depends only on the global seed.
+  draws fresh noise, and the sequence still depends only on the global seed. Keras's Keras-2
+  backend (tf.keras.backend.random_normal, K.random_uniform, ...) draws a new op seed from NumPy
+  on every call instead, with the same cost (~34 KB a call); given no seed, eager calls get the
+  one op seed too.
 """
+import functools
+import sys
 import types
 import weakref
 
@@ -29,10 +34,34 @@ EAGER_OP_SEED = 87654321  # any constant; the global seed still decides the stre
 _BASE_APPLY = getattr(keras.optimizers.Optimizer.apply, "keras_apply", keras.optimizers.Optimizer.apply)
 
 
+KERAS2_RANDOM = ("random_normal", "random_uniform", "truncated_normal", "random_bernoulli", "dropout")
+
+
 def install():
     """Compile optimizer updates and keep the kernel cache from growing, in this process. Idempotent."""
     keras.optimizers.Optimizer.apply = _compiled_apply
     tf_context.context()._internal_operation_seed = lambda: EAGER_OP_SEED
+    from keras.src.legacy import backend as keras2_backend  # what tf.keras.backend's random functions are
+    namespaces = [keras2_backend] + [sys.modules[name] for name in ("keras._tf_keras.keras.backend",)
+                                     if name in sys.modules]
+    for name in KERAS2_RANDOM:
+        for namespace in namespaces:
+            if not hasattr(getattr(namespace, name, None), "keras_random"):
+                setattr(namespace, name, _one_eager_seed(getattr(keras2_backend, name)))
+
+
+def _one_eager_seed(func):
+    """A Keras-2 backend random function whose eager calls without a seed use EAGER_OP_SEED.
+    (Traced code keeps Keras's per-call seeds: in a graph, two ops with one seed draw alike.)"""
+    func = getattr(func, "keras_random", func)
+
+    @functools.wraps(func)
+    def call(*args, seed=None, **kwargs):
+        if seed is None and tf.executing_eagerly():
+            seed = EAGER_OP_SEED
+        return func(*args, seed=seed, **kwargs)
+    call.keras_random = func
+    return call
 
 
 def _compiled_apply(self, grads, trainable_variables=None):

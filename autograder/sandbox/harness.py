@@ -40,7 +40,10 @@ class Stage:
         npz = os.path.join(request_dir, f"{name}.npz")
         self.inputs = dict(np.load(npz)) if os.path.exists(npz) else {}
         self.steps = {step.name: step for step in plan(name, self.request["epochs"], self.request.get("parts", ()))}
-        self.student_files = set(self.request["student_files"])  # their frames are shown in errors
+        # Frames of the student's files are shown in errors: the graded files and their own helpers.
+        code = self.request["code_dir"]
+        helpers = {n for n in os.listdir(code) if n.endswith(".py")} - set(self.request["not_student_files"])
+        self.student_files = set(self.request["student_files"]) | helpers
 
     def progress(self, kind, label):
         path = os.path.join(self.out_dir, "progress.json")

@@ -11,10 +11,11 @@ import os
 import sys
 from functools import cached_property
 
-from ..intake.receive import GRADED_FILES
+from ..intake.receive import GIVEN_MODULES, GRADED_FILES
 from . import cpus, noise, process, progress
 from .harness_plan import IMAGE_PIXELS, plan
 from .outcome import StageOutcome, StepRecord
+from .workspace import HARNESS_FILES
 
 # Passed through to student processes, so that TensorFlow finds a GPU and CUDA's libraries.
 GPU_ENVIRONMENT = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
@@ -66,7 +67,8 @@ class StageRunner:
                 "epochs": t["epochs"], "learning_rate": t["learning_rate"], "latent_size": t["latent_size"],
                 "input_size": IMAGE_PIXELS, "train_images": t["train_images"],
                 "mnist": str(w.path("data", "mnist.npz")), "threads": self.threads,
-                "compile": t.get("compile", "auto"), "student_files": list(GRADED_FILES), **(extra or {})}
+                "compile": t.get("compile", "auto"), "student_files": list(GRADED_FILES),
+                "not_student_files": [*GIVEN_MODULES, *HARNESS_FILES], **(extra or {})}
 
     def _env(self):
         home = str(self.workspace.path("home"))

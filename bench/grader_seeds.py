@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/grader_seeds.py                      # the reference, seeds 0-4, 2 at a time (~15 min on 2 cores)
     .venv/bin/python bench/grader_seeds.py --seeds 0 1 --jobs 1 --sample idiom-keras-io
+    .venv/bin/python bench/grader_seeds.py --compile never      # the student's code run eagerly
 
 Grades the sample once per seed with `python -m autograder grade` and an overlay that sets only
 [training] seed (weights, shuffling, the evaluation noise and the generation latents), exactly as
@@ -28,10 +29,10 @@ LOSS = re.compile(r"test loss \(the grader's negative ELBO per image, [\d,]+ tes
 ACCURACY = re.compile(r"Classifier accuracy: ([\d.]+)%")
 
 
-def grade(sample, seed, folder):
+def grade(sample, seed, folder, compile_mode):
     """{"seed", "vae", "cvae" (test losses), "accuracy" (%), "score"} of one grading."""
     overlay = folder / f"seed{seed}.toml"
-    overlay.write_text(f"[training]\nseed = {seed}\n")
+    overlay.write_text(f"[training]\nseed = {seed}\n" + (f'compile = "{compile_mode}"\n' if compile_mode else ""))
     submission = samples.materialize(sample, folder / f"{sample}-{seed}")
     results = folder / f"seed{seed}.json"
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--results", str(results),
@@ -53,12 +54,14 @@ def main():
     parser.add_argument("--sample", default="reference", help="the sample to grade (python -m autograder.samples)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--jobs", type=int, default=2, help="gradings at once, one CPU thread each")
+    parser.add_argument("--compile", choices=["auto", "never"], help="override [training] compile")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="hw6-seeds-"))
     with ThreadPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(lambda seed: grade(args.sample, seed, folder), args.seeds))
-    print(f"{args.sample}, graded by the grader (python -m autograder grade), one seed per grading:")
+        rows = list(pool.map(lambda seed: grade(args.sample, seed, folder, args.compile), args.seeds))
+    print(f"{args.sample}, graded by the grader (python -m autograder grade), one seed per grading"
+          + (f", compile = {args.compile}" if args.compile else "") + ":")
     print(f"{'seed':>4}  {'VAE test loss':>13}  {'CVAE test loss':>14}  {'CVAE accuracy':>13}  {'score':>5}")
     for row in rows:
         print(f"{row['seed']:>4}  {row['vae']:>13.2f}  {row['cvae']:>14.2f}  {row['accuracy']:>12.1f}%  {row['score']:>5g}")

@@ -94,6 +94,12 @@ class GradedSamples(dict):
         pytest.skip(f"sample {name} was not graded (HW6_SAMPLES={os.environ.get(SELECT_ENV)})")
 
 
+def is_selected(name):
+    """Whether sample `name` is graded in this session ($HW6_SAMPLES, when set, picks by pattern)."""
+    selected = os.environ.get(SELECT_ENV)
+    return not selected or any(fnmatch.fnmatch(name, p.strip()) for p in selected.split(","))
+
+
 def grader_files():
     """sha256 of every file the grader is made of (the repo minus caches and the venv)."""
     skip = {".venv", ".git", "__pycache__", ".pytest_cache", "dist"}
@@ -121,9 +127,8 @@ def graded_samples(tmp_path_factory):
     """Every sample, graded by `grade-all --jobs 2` as configured (one run per config overlay)."""
     base = tmp_path_factory.mktemp("samples")
     by_overlay = {}
-    selected = os.environ.get(SELECT_ENV)
     for name in samples.names():
-        if selected and not any(fnmatch.fnmatch(name, p.strip()) for p in selected.split(",")):
+        if not is_selected(name):
             continue
         by_overlay.setdefault(samples.config_overlay(name), []).append(name)
     graded = GradedSamples()

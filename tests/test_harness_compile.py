@@ -99,3 +99,20 @@ def test_retracing_falls_back_to_eager():
     assert values == [2.0 * s for s in range(1, 9)]
     assert guarded.use_eager and guarded.traces == harness_compile.MAX_TRACES + 1
     assert len(events) == 1 and "traced" in events[0]
+
+
+def test_a_students_own_tf_function_traces_their_code():
+    """Inside the student's own tf.function (an XLA step, say), do the compiled call and loss trace
+    the student's code into it, instead of nesting the sandbox's tf.function in theirs?"""
+    model = vae.VAE(784)
+    _, _, modules = decide(model)
+    call, loss = model.call, modules[1].loss_function
+    traces = call.traces, loss.traces
+
+    @tf.function(jit_compile=True)
+    def step(x):
+        x_hat, mu, logvar = model(x)
+        return loss(x_hat, x, mu, logvar)
+
+    assert np.isfinite(float(step(images())))
+    assert (call.traces, loss.traces) == traces  # their step traced the student's own code

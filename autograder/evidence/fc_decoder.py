@@ -41,21 +41,17 @@ def _relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def _sparsemax(x):
-    """Martins & Astudillo's sparsemax along the last axis."""
-    z = np.sort(x, axis=-1)[..., ::-1]
-    k = np.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+    """Sparsemax along the last axis, as Keras 3 computes it (its threshold differs from the paper's)."""
+    z = -np.sort(-x, axis=-1)
     cumulative = np.cumsum(z, axis=-1)
-    support = (1 + k * z > cumulative).sum(axis=-1, keepdims=True)
-    tau = (np.take_along_axis(cumulative, support - 1, axis=-1) - 1) / support
+    rank = np.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+    support = z - (cumulative - 1) / rank > 0
+    tau = (np.where(support, cumulative, 0.0).sum(axis=-1, keepdims=True) - 1) / support.sum(axis=-1, keepdims=True)
     return np.maximum(x - tau, 0.0)
 
 
-def _glu(x):
-    a, b = np.split(x, 2, axis=-1)
-    return a * _sigmoid(b)
-
-
-# Keras's built-in activations by the name the harness reports (the function's __name__).
+# Keras's built-in activations by the name the harness reports (the function's __name__); glu, which
+# halves its input, cannot run in a Sequential decoder, and threshold needs arguments.
 ACTIVATIONS = {
     "linear": lambda x: x,
     "relu": _relu,
@@ -87,7 +83,6 @@ ACTIVATIONS = {
     "mish": lambda x: x * np.tanh(_softplus(x)),
     "hard_shrink": lambda x: np.where(np.abs(x) > 0.5, x, 0.0),
     "soft_shrink": lambda x: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0.0)),
-    "glu": _glu,
 }
 # No-ops at test time: dropout, noise and regularization layers.
 PASS_THROUGH = {"Dropout", "InputLayer", "GaussianNoise", "GaussianDropout", "AlphaDropout",

@@ -59,9 +59,11 @@ class StageOutcome:
         run = self.run
         if run.killed:
             raise Unavailable(f"Stopped: {run.killed}.")
-        failed = next((s for s in self.steps.values() if not s.ok), None)
-        if failed:
-            raise Unavailable(f"Not run, because the step before it failed ({failed.name}).")
+        failed = [s for s in self.steps.values() if not s.ok]
+        if failed:  # the last failure is the one that stopped the stage
+            why = (failed[-1].error or "").strip().splitlines()
+            raise Unavailable(f"Not run, because the step before it failed ({failed[-1].name}"
+                              + (f": {why[-1][:300]})." if why else ")."))
         tail = noise.without_noise(run.output)[0].strip().splitlines()[-3:]  # what the student printed
         raise Unavailable(f"Not run: the process running your code ended early (exit code {run.returncode})"
                           + (": " + " | ".join(tail) if tail else "."))

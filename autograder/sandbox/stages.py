@@ -55,7 +55,13 @@ class StageRunner:
         steps = plan(stage, settings["epochs"], settings.get("parts", ()))
         limits = {step.kind: self.config.seconds(step.kind) for step in steps}
         run = self._run(stage, dict(limits, total=sum(self.config.seconds(step.kind) for step in steps)))
-        return StageOutcome(stage, run, self._read_steps(stage))
+        records = self._read_steps(stage)
+        for record in records.values():
+            if not record.ok:  # for staff, and for tests that compare with the student's own run
+                lines = (record.error or "no message").strip().splitlines() or ["no message"]
+                self.log(f"[{stage}] step {record.name} failed: "
+                         + (lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"))
+        return StageOutcome(stage, run, records)
 
     def inputs(self, stage):
         """The inputs the grader gave `stage` (to judge its outputs against)."""

@@ -5,8 +5,8 @@
 
 The zip holds hw6/code/*.py, hw6/code/2470student (if you made it) and hw6/README.md. It
 leaves out what the grader does not need (outputs/, model_ckpts/, caches, weights, data, any
-file over 1 MB, and this handout's HANDOUT.md and pack.py) and tells you what it left out of
-code/.
+file over 1 MB, and this handout's HANDOUT.md, pack.py and requirements files) and tells you
+what it left out of code/.
 """
 import argparse
 import os

@@ -37,11 +37,13 @@ NOTE = "Note: you run"  # compat.version_note()'s line: these versions differ fr
 # main() as `python assignment.py ARGS` runs it, printing its returned metrics as one JSON line.
 MAIN = ("import json, sys, assignment; m = assignment.main(assignment.parseArguments(sys.argv[1:])); "
         "print('METRICS ' + json.dumps({'loss': m['final_loss'], 'test': m['test_loss']}))")
-# compat.py's mappings of Keras-2 names, each used once (the reference itself uses none of them).
+# compat.py's mappings of Keras-2 names, each used once (the reference itself uses none of them),
+# after speedups.install() as in assignment.main.
 KERAS2 = """
 import warnings
-import compat, keras, tensorflow as tf
+import compat, keras, speedups, tensorflow as tf
 warnings.simplefilter("ignore", compat.Keras2Mapping)
+speedups.install()
 v = tf.Variable([1.0, 2.0])
 with tf.GradientTape() as tape:
     loss = tf.reduce_sum(v ** 2)

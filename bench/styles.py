@@ -1,6 +1,6 @@
 """Is every student style graded as fast and as lean as the reference? Prints figures from one run.
 
-    .venv/bin/python bench/styles.py                    # the reference and every style-* sample (~20 min on 2 cores)
+    .venv/bin/python bench/styles.py                    # the reference, every style-* and idiom-* sample (~40 min on 2 cores)
     .venv/bin/python bench/styles.py --compile never    # the same, with the student's code run eagerly
     .venv/bin/python bench/styles.py --samples reference style-optimizer-in-init --config tests/fixtures/quick.toml
 
@@ -49,7 +49,8 @@ def grade(name, folder, overlay):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", nargs="+", default=["reference"] + [n for n in samples.names() if n.startswith("style-")],
+    parser.add_argument("--samples", nargs="+", default=["reference"] + [n for n in samples.names()
+                                                                         if n.startswith(("style-", "idiom-"))],
                         help="samples to grade; the first is the baseline of the ratios")
     parser.add_argument("--config", help="a config overlay for every grading (e.g. tests/fixtures/quick.toml)")
     parser.add_argument("--compile", choices=["auto", "never"], help="override [training] compile")

@@ -52,8 +52,8 @@ class TestTrainVae(RubricTest):
     @item("5.1", partial=True)
     def test_lowers_loss(self, set_score=None):
         """train_vae trains the VAE and the CVAE: the first epoch lowers the loss"""
-        def judge(kind, smoke):
-            step, before, after = smoke
+        def judge(kind, first_epoch):
+            step, before, after = first_epoch
             changed, total = step.values.get("weights_changed", 0), step.values.get("weights_total", 0)
             if changed == 0:
                 return False, ("no weight changed. Apply the gradients with "
@@ -73,8 +73,8 @@ class TestTrainVae(RubricTest):
         # Whether a small return value means "a mean, not a sum" needs a loss on the right scale.
         scale_known = loss_matches_reference(self.evidence)
 
-        def judge(kind, smoke):
-            step, before, after = smoke
+        def judge(kind, first_epoch):
+            step, before, after = first_epoch
             returned, why = step.values.get("returned"), step.values.get("returned_error")
             batches = step.values.get("batches") or 1
             if why or returned is None or not math.isfinite(returned):

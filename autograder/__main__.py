@@ -30,6 +30,7 @@ def grade_command(args):
     config = load_config(args.config).with_sandbox(threads=args.threads, user=args.sandbox_user)
     find_mnist(args.mnist)  # a missing data file is the user's to fix: say so before grading
     progress.enable()
+    interrupt.stop_with_parent()
     with interrupt.handled():
         results = grade(args.path, config, args.results, mnist=args.mnist)
         print(table(results))

@@ -1,5 +1,6 @@
 """A real one-node Slurm cluster for the tests: munge, MariaDB, slurmdbd, slurmctld and slurmd,
-each started in the foreground under a private folder and stopped by its process id.
+each started in the foreground under a private folder and stopped by its process id (and sent
+SIGTERM if the tests themselves die).
 
     with SlurmCluster(tmp_path) as cluster:          # cluster.env has SLURM_CONF
         subprocess.run(["sbatch", ...], env=cluster.env)
@@ -9,9 +10,11 @@ reads job states with sacct, as real clusters answer it. Memory is enforced as c
 cgroups (task/cgroup, ConstrainRAMSpace): a job over its --mem ends OUT_OF_MEMORY. The limits
 are short so that faults show in seconds: KillWait=10, OverTimeLimit=0.
 """
+import ctypes
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -31,6 +34,11 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def die_with_parent():
+    """In a daemon's child process: get SIGTERM when the tests die, even by SIGKILL (Linux)."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def program(name):
@@ -121,7 +129,7 @@ class SlurmCluster:
     def spawn(self, name, args):
         log = open(self.root / f"{name}.out", "w")
         proc = subprocess.Popen([program(args[0]), *args[1:]], stdout=log, stderr=subprocess.STDOUT,
-                                env=self.env, cwd=self.root)
+                                env=self.env, cwd=self.root, preexec_fn=die_with_parent)
         self.procs.append((name, proc))
         return proc
 
@@ -198,7 +206,13 @@ class SlurmCluster:
         return state == "idle"
 
     def stop(self, seconds=20):
-        """Stop every daemon started, the last first; return their names and exit codes."""
+        """Cancel the jobs left (a test that failed midway), then stop every daemon started, the
+        last first; return their names and exit codes."""
+        if any(name == "slurmctld" and proc.poll() is None for name, proc in self.procs):
+            self.run("scancel", "--partition=debug", check=False)
+            deadline = time.monotonic() + 20  # KillWait, then the job's processes are gone
+            while self.run("squeue", "--noheader", check=False).stdout.strip() and time.monotonic() < deadline:
+                time.sleep(0.5)
         codes = []
         for name, proc in reversed(self.procs):
             if proc.poll() is None:

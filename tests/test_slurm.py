@@ -195,6 +195,7 @@ def test_tasks_that_slurm_ends_get_rows_and_are_resubmitted(cluster, ended_by_sl
     assert not errors, errors
     assert "Slurm ended 3 tasks before they finished (CANCELLED 1, OUT_OF_MEMORY 1, TIMEOUT 1)" in command.output()
     rows = read_csv(folder / "book.csv")
+    print("first run:", {name: row["status"] for name, row in rows.items()})
     assert {name: row["status"] for name, row in rows.items()} == ENDED
     for name, state in ENDED.items():
         results = valid_results(folder / f"{name}.results.json")
@@ -213,6 +214,7 @@ def test_tasks_that_slurm_ends_get_rows_and_are_resubmitted(cluster, ended_by_sl
     rerun.proc.send_signal(signal.SIGINT)
     assert rerun.proc.wait(timeout=120) == 128 + signal.SIGINT, rerun.output()[-3000:]
     assert "Cancelled 3 Slurm tasks of this grade-all" in rerun.output()
+    print("rerun, Ctrl-C:", next(line for line in rerun.output().splitlines() if "Cancelled" in line))
     assert cluster.run("squeue", "--noheader").stdout.strip() == ""  # none left queued or running
     rows = read_csv(folder / "book.csv")
     assert rows["d-finishes"]["status"] == "graded" and len(rows) == 4

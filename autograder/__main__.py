@@ -30,6 +30,7 @@ def grade_command(args):
     config = load_config(args.config).with_sandbox(threads=args.threads, user=args.sandbox_user)
     find_mnist(args.mnist)  # a missing data file is the user's to fix: say so before grading
     progress.enable()
+    interrupt.stop_with_parent()
     with interrupt.handled():
         results = grade(args.path, config, args.results, mnist=args.mnist)
         print(table(results))
@@ -43,17 +44,26 @@ def grade_command(args):
 def grade_all_command(args):
     from .evidence.data import find_mnist
     from .results.batch import grade_all
+    from .results.slurm_preflight import SlurmUnavailable
+    from .results.slurm_settings import settings
 
     config = load_config(args.config)
     mnist = find_mnist(args.mnist)
+    slurm = None
+    if args.executor == "slurm":
+        slurm = settings(config, partition=args.partition, time=args.time, mem=args.mem,
+                         cpus_per_task=args.cpus_per_task, gpus=args.gpus, slurm_args=args.slurm_arg)
     with interrupt.handled():
         try:
             rows = grade_all(Path(args.src), Path(args.out), config, jobs=args.jobs, force=args.force,
-                             overlay=args.config, mnist=mnist)
+                             overlay=args.config, mnist=mnist, slurm=slurm)
         except interrupt.Interrupted as stop:
             print(f"Interrupted ({stop.name}): kept the submissions graded so far in {args.out}; "
                   "run the same command again to grade the rest.", file=sys.stderr)
             return interrupt.exit_code()
+        except SlurmUnavailable as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     print(f"Wrote {args.out} and {Path(args.out).with_suffix('.html')}: {len(rows)} submissions")
     return interrupt.exit_code()
 
@@ -99,8 +109,20 @@ def main(argv=None):
     grade_all.add_argument("src", help="folder of submissions (folders or .zip), or a Gradescope export (folder or .zip)")
     grade_all.add_argument("--out", default="gradebook.csv",
                            help="the CSV to write; gradebook.html (charts, links to each report) goes beside it")
-    grade_all.add_argument("--jobs", type=int, default=1, help="submissions graded at once (each gets CPUs / jobs threads)")
+    grade_all.add_argument("--jobs", type=int, default=1, help="local executor: submissions graded at once (each gets CPUs / jobs threads)")
     grade_all.add_argument("--force", action="store_true", help="regrade submissions that already have results")
+    grade_all.add_argument("--executor", choices=("local", "slurm"), default="local",
+                           help="where the graders run: here (default), or as the tasks of a Slurm job array")
+    slurm = grade_all.add_argument_group("Slurm (--executor slurm; defaults in config.toml's [slurm])")
+    slurm.add_argument("--partition", default=None, help="partition (default: the cluster's default)")
+    slurm.add_argument("--time", type=int, default=None,
+                       help="minutes per task (default: the longest a grading may run under the sandbox's limits)")
+    slurm.add_argument("--mem", default=None, help="memory per task, as sbatch takes it, e.g. 6G "
+                       "(default: the sandbox's rss_mib plus 1 GiB)")
+    slurm.add_argument("--cpus-per-task", type=int, default=None, help="CPUs per task, also its grader's threads")
+    slurm.add_argument("--gpus", type=int, default=None, help="GPUs per task (default: none)")
+    slurm.add_argument("--slurm-arg", action="append", default=[], metavar="KEY=VALUE",
+                       help="another sbatch option, e.g. account=cs1470, qos=normal, constraint=avx512 (repeatable)")
     grade_all.set_defaults(run=grade_all_command)
 
     gradescope = commands.add_parser("gradescope", help="grade /autograder/submission (run_autograder)")

@@ -11,9 +11,14 @@ Interrupted is a KeyboardInterrupt because unittest re-raises only those: any ot
 in a rubric test would be recorded as that item's error, and grading would go on.
 """
 import contextlib
+import ctypes
+import os
 import signal
+import sys
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+PARENT_ENV = "HW6_PARENT_PID"  # set by grade-all for each grader it starts (stop_with_parent)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Interrupted(KeyboardInterrupt):
@@ -61,3 +66,27 @@ def finishing():
 def exit_code(default=0):
     """128 + the number of the signal received inside handled(), or `default` if none came."""
     return 128 + _State.received if _State.received else default
+
+
+@contextlib.contextmanager
+def deferred():
+    """Inside, a signal is only noted, and raises Interrupted when the block ends: for a step that
+    must not stop halfway (jobs submitted but not yet recorded)."""
+    armed, _State.armed = _State.armed, False
+    try:
+        yield
+    finally:
+        _State.armed = armed
+    if armed and _State.received is not None:
+        raise Interrupted(_State.received)
+
+
+def stop_with_parent():
+    """Get SIGTERM when the grade-all that started this grader dies, even by SIGKILL, so that no
+    orphan grader goes on beside the rerun (Linux; no-op elsewhere or when not started by grade-all)."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(parent):  # it died before prctl took effect: nothing to grade for
+        raise SystemExit(128 + signal.SIGTERM)

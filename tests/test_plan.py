@@ -1,11 +1,11 @@
 """Is each stage's step plan (autograder/sandbox/harness_plan.py, shared by the harness and the
 grader) consistent with the config: every kind a time limit, every part a rubric section?"""
 from autograder.config import PART_SECTIONS, STEP_KINDS, load_config
-from autograder.sandbox.harness_plan import PART_STEPS, plan
+from autograder.sandbox.harness_plan import CORE_STAGES, PART_STEPS, plan
 
 
 def every_plan(epochs=3):
-    return {stage: plan(stage, epochs, list(PART_STEPS)) for stage in ("train-vae", "train-cvae", "parts")}
+    return {stage: plan(stage, epochs, list(PART_STEPS)) for stage in (*CORE_STAGES, "parts")}
 
 
 def test_kinds_are_the_configs_time_limits():

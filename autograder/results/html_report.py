@@ -94,7 +94,7 @@ def write_report(results, path, title):
 
 
 def gradebook_page(graded, numbers, out_dir):
-    """A class at a glance. graded: [(entry, results or None, status)] (batch.py); numbers: the items.
+    """A class at a glance. graded: [(entry, results or None, status)] (gradebook.py); numbers: the items.
 
     A histogram of the totals, each item's pass rate (full marks), the grading time of each
     submission, and a table linking each submission's report.

@@ -55,6 +55,9 @@ PART_STEPS = {  # each optional part's steps (config.PART_SECTIONS names the par
 }
 
 
+CORE_STAGES = ("train-vae", "train-cvae")  # one process per model, as the handout's main() runs it
+
+
 def part_import(part):
     return Step(f"import_{part}", "import", f"importing {part}.py")
 
@@ -62,7 +65,7 @@ def part_import(part):
 def plan(stage, epochs=0, parts=()):
     """The steps of `stage` in the order the harness runs them: epochs for a training stage,
     parts (keys of PART_STEPS) for the parts stage."""
-    if stage in ("train-vae", "train-cvae"):
+    if stage in CORE_STAGES:
         kind = stage.removeprefix("train-")
         return (IMPORT, *(CHECKS if kind == "vae" else ()), BUILD, check(f"{kind}_forward"), check(f"{kind}_decoder"),
                 PREPARE, *map(epoch, range(1, int(epochs) + 1)), EVALUATE, GENERATE)

@@ -1,0 +1,87 @@
+"""The code a student wrote, as the sanitizer finds it: what similarity compares and the weights scan reads.
+
+A student writes the definitions that hold a TODO, their own helpers (imports, functions,
+constants) and their own helper modules; everything else is given code, restored at grading, so
+it is left out. The untouched stencil's own pieces (stencil_code) are the boilerplate every
+submission starts from.
+"""
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stencil.markers import transform
+
+from .receive import GIVEN_MODULES, GRADED_FILES, PART_FILES
+from .sanitize import SanitizeError, sanitize
+from .submission import STUDENT_MODULES, SubmissionError, open_submission
+
+
+@dataclass
+class StudentCode:
+    """{file name: [(line, source)]} of what one submission's student wrote, in their file's order."""
+    pieces: dict = field(default_factory=dict)
+    unreadable: dict = field(default_factory=dict)  # file name -> why it could not be read (a syntax error, ...)
+    error: str | None = None                        # why the submission could not be opened at all
+
+    def texts(self):
+        """Every piece, each under a comment that names its file and line (comments never match)."""
+        return [f"# --- {name}, line {line}\n{source.rstrip()}\n\n"
+                for name in sorted(self.pieces) for line, source in self.pieces[name]]
+
+
+@functools.lru_cache(maxsize=None)
+def _given(reference_dir, name):
+    """(the reference's text, the stencil's text) of a graded file."""
+    reference = (Path(reference_dir) / name).read_text()
+    return reference, transform(reference, name)
+
+
+def _owned(reference_dir, name, student_text):
+    reference, stencil = _given(reference_dir, name)
+    return sanitize(reference, stencil, student_text, name, methods=name in PART_FILES).student
+
+
+def helper_modules(code_dir):
+    """The student's own .py modules in code_dir (not graded files, given code, tests or links)."""
+    return sorted(p for p in Path(code_dir).glob("*.py") if p.name not in GRADED_FILES + GIVEN_MODULES
+                  and not p.name.startswith("test_") and not p.is_symlink() and p.is_file())
+
+
+def read_student_code(path, scratch, reference_dir):
+    """StudentCode of the submission at `path` (a folder or .zip), unpacked into the folder `scratch`."""
+    code = StudentCode()
+    try:
+        submission = open_submission(path, scratch)
+    except SubmissionError as err:
+        code.error = str(err)
+        return code
+    for name in GRADED_FILES:
+        file = submission.file(name)
+        if name not in STUDENT_MODULES and (not file.is_file() or file.is_symlink()):
+            continue  # an optional part not handed in: the stencil's
+        try:
+            code.pieces[name] = _owned(str(reference_dir), name, file.read_text(errors="replace"))
+        except SanitizeError as err:
+            code.unreadable[name] = str(err)
+    for module in helper_modules(submission.code_dir):
+        code.pieces[module.name] = [(1, module.read_text(errors="replace"))]
+    return code
+
+
+def from_intake(intake):
+    """StudentCode of a submission intake.receive took in (its sanitized files and helper modules)."""
+    code = StudentCode(error=intake.error)
+    for name, result in intake.sanitized.items():
+        code.pieces[name] = list(result.student)
+    code.unreadable.update({f"{part}.py": why for part, why in intake.broken_parts.items()})
+    for name, data in intake.modules.items():
+        if name not in intake.sanitized and name not in GIVEN_MODULES:
+            text = data.decode(errors="replace") if isinstance(data, bytes) else data
+            code.pieces[name] = [(1, text)]
+    return code
+
+
+def stencil_code(reference_dir):
+    """StudentCode of the untouched stencil: the boilerplate given to every student."""
+    return StudentCode({name: _owned(str(reference_dir), name, _given(str(reference_dir), name)[1])
+                        for name in GRADED_FILES})

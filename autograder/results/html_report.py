@@ -30,10 +30,11 @@ h2 { font-size: 16px; }
 """
 
 
-def page(title, body):
+def page(title, body, style=""):
+    """A self-contained page: `body` (HTML) under the shared STYLE and `style` (the page's own CSS)."""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
+            f"<title>{html.escape(title)}</title><style>{STYLE}{style}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
 def table(header, rows, classes=None):

@@ -8,7 +8,9 @@ archive (a folder per submission plus submission_metadata.yml, zipped or not), w
 and emails go into the CSV. Each submission's results.json is kept beside it as
 NAME.results.json (the grader's log as NAME.log, its page as NAME.report.html); a submission
 that has complete results is skipped unless --force, so an interrupted run resumes where it
-stopped. Beside the CSV, gradebook.html (the CSV's name, .html) shows the class at a glance.
+stopped. Beside the CSV, gradebook.html (the CSV's name, .html) shows the class at a glance, with
+each submission's integrity flags (never scored), and links gradebook.similarity.html, the class's
+similarity report (similarity.py; its pairs in gradebook.similarity.csv).
 
 Ctrl-C or SIGTERM stops the running graders (each kills its sandbox and writes results that say
 they were interrupted), writes the CSV and the pages for what was finished, and exits non-zero.
@@ -21,6 +23,7 @@ import json
 import subprocess
 import sys
 import threading
+import traceback
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -33,6 +36,7 @@ from .. import interrupt
 from ..sandbox import cpus
 from .grade import was_interrupted
 from .html_report import gradebook_page, write_report
+from .similarity import similarity_report
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 METADATA = "submission_metadata.yml"
@@ -173,7 +177,13 @@ def grade_all(src, out, config, jobs=1, force=False, overlay=None, mnist=None):
             workers.stop(stop.signum)
     rows = [row_of(entry, config) for entry in entries]
     write_csv(rows, out, config)
-    write_pages(entries, out, config)
+    similarity = similarity_paths(out)
+    try:
+        similarity_report(entries, *similarity, config)
+    except Exception:  # noqa: BLE001 - a staff report must not cost the gradebook
+        print(f"The similarity report failed:\n{traceback.format_exc()}", file=sys.stderr)
+        similarity = (None,)
+    write_pages(entries, out, config, similarity[0])
     if stopped:
         raise stopped
     return rows
@@ -201,15 +211,21 @@ def row_of(entry, config):
     return row
 
 
-def write_pages(entries, out, config):
-    """Each submission's report beside its results, and the gradebook page beside the CSV."""
+def similarity_paths(out):
+    """The similarity page and its pairs' CSV beside the gradebook `out`: NAME.similarity.{html,csv}."""
+    return out.with_name(f"{out.stem}.similarity.html"), out.with_name(f"{out.stem}.similarity.csv")
+
+
+def write_pages(entries, out, config, similarity=None):
+    """Each submission's report beside its results, and the gradebook page beside the CSV (linking
+    the similarity page, if given)."""
     graded = []
     for entry in entries:
         results = entry.read_results()
         if results is not None:
             write_report(results, entry.report, title=entry.id)
         graded.append((entry, results, status_of(results, entry)))
-    page = gradebook_page(graded, config.item_numbers(config.parts), out.parent)
+    page = gradebook_page(graded, config.item_numbers(config.parts), out.parent, similarity)
     out.with_suffix(".html").write_text(page, encoding="utf-8")
 
 

@@ -1,6 +1,7 @@
-"""Time the similarity report on a generated class: by default 300 submissions, every pair compared.
+"""Time the similarity report on a generated class (300 submissions), or calibrate its threshold on the samples.
 
     .venv/bin/python bench/similarity.py [--count 300] [--seed 0]
+    .venv/bin/python bench/similarity.py --samples      # the threshold's calibration
 
 Each generated submission takes each graded definition (VAE, CVAE, reparameterize,
 loss_function, train_vae) from one of the six correct samples (the reference,
@@ -9,6 +10,11 @@ drops its comments (ast.unparse) and shuffles the order of its definitions; one 
 disguised copy of an earlier one. Then it runs `python -m autograder similarity` on the class
 and prints the wall time of the whole command, and of its phases measured in this process (read,
 sanitize and fingerprint, compare, write the CSV and the page), with how many pairs matched.
+
+--samples compares the six correct samples (written independently), the untouched stencil, and a
+disguised copy of each correct sample (the same renaming, comments dropped, definitions
+shuffled), and prints every pair's similarity: the independent pairs must stay below
+[integrity] similarity_threshold, the copies above it, the stencil at 0.
 """
 import argparse
 import ast
@@ -86,21 +92,54 @@ def generate(folder, count, seed):
                     defs, imports = pieces[rng.choice(BASES)]
                     body += [*imports, defs[file][name]]
                 files[file] = ast.Module(body=body, type_ignores=[])
-        for file, tree in files.items():
-            tree = Renamer(rng).visit(ast.parse(ast.unparse(tree)))  # a fresh copy, renamed
-            head = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-            rest = [n for n in tree.body if n not in head]
-            rng.shuffle(rest)
-            (target / file).write_text(ast.unparse(ast.Module(body=head + rest, type_ignores=[])) + "\n")
+        write_disguised(files, target, rng)
         made.append(target)
     return folder
+
+
+def write_disguised(files, target, rng):
+    """Write each file's tree ({name: ast.Module}) to target/: renamed, comments dropped, shuffled."""
+    for file, tree in files.items():
+        tree = Renamer(rng).visit(ast.parse(ast.unparse(tree)))  # a fresh copy, renamed
+        head = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        rest = [n for n in tree.body if n not in head]
+        rng.shuffle(rest)
+        (target / file).write_text(ast.unparse(ast.Module(body=head + rest, type_ignores=[])) + "\n")
+
+
+def calibrate(tmp):
+    """Every pair's similarity among the correct samples, the stencil and a disguised copy of each."""
+    src, rng = tmp / "class", random.Random(0)
+    for name in BASES + ["untouched-stencil"]:
+        code = samples.materialize(name, src / name) / "hw6" / "code"
+        if name in BASES:
+            target = src / f"copy-of-{name}" / "hw6" / "code"
+            target.mkdir(parents=True)
+            write_disguised({file: ast.parse((code / file).read_text()) for file in OWNED}, target, rng)
+    submissions = similarity.read_all(discover(src), [], tmp / "scratch")
+    pairs = {frozenset((p.a.name, p.b.name)): p.similarity for p in similarity.compare(submissions)}
+    threshold = load_config().integrity["similarity_threshold"]
+    independent = sorted(((pairs.get(frozenset((a, b)), 0.0), a, b) for i, a in enumerate(BASES) for b in BASES[i + 1:]),
+                         reverse=True)
+    print(f"independent correct samples, every pair (threshold {threshold:g}):")
+    for value, a, b in independent:
+        print(f"  {value:.3f}  {a} / {b}")
+    print("each correct sample and its disguised copy:")
+    for name in BASES:
+        print(f"  {pairs.get(frozenset((name, f'copy-of-{name}')), 0.0):.3f}  {name}")
+    stencil = max((v for k, v in pairs.items() if "untouched-stencil" in k), default=0.0)
+    print(f"the untouched stencil against anything: at most {stencil:.3f}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--samples", action="store_true", help="calibrate the threshold on the samples instead")
     args = parser.parse_args()
+    if args.samples:
+        with tempfile.TemporaryDirectory() as tmp:
+            return calibrate(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         src = generate(Path(tmp) / "class", args.count, args.seed)
         start = time.perf_counter()

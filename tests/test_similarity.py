@@ -168,3 +168,13 @@ def test_command_line_and_past_terms(tmp_path, report):
     assert pairs[frozenset({"disguised", f"fall25/{COPIED}"})] >= THRESHOLD
     assert frozenset({"fall25/reference", f"fall25/{COPIED}"}) not in pairs
     assert (tmp_path / "s.html").read_text().count("fall25/") >= 2
+
+
+def test_a_failed_report_costs_only_itself(tmp_path, monkeypatch, capsys):
+    """If the report fails inside grade-all, is the failure printed, and no page returned for the
+    gradebook to link (grade-all writes the gradebook all the same)?"""
+    def broken(*args):
+        raise RuntimeError("broken on purpose")
+    monkeypatch.setattr(similarity, "similarity_report", broken)
+    assert similarity.beside_gradebook([], tmp_path / "book.csv", load_config()) is None
+    assert "The similarity report failed" in capsys.readouterr().err

@@ -23,7 +23,6 @@ import json
 import subprocess
 import sys
 import threading
-import traceback
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from .. import interrupt
 from ..sandbox import cpus
 from .grade import was_interrupted
 from .html_report import gradebook_page, write_report
-from .similarity import similarity_report
+from .similarity import beside_gradebook
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 METADATA = "submission_metadata.yml"
@@ -177,13 +176,8 @@ def grade_all(src, out, config, jobs=1, force=False, overlay=None, mnist=None):
             workers.stop(stop.signum)
     rows = [row_of(entry, config) for entry in entries]
     write_csv(rows, out, config)
-    similarity = similarity_paths(out)
-    try:
-        similarity_report(entries, *similarity, config)
-    except Exception:  # noqa: BLE001 - a staff report must not cost the gradebook
-        print(f"The similarity report failed:\n{traceback.format_exc()}", file=sys.stderr)
-        similarity = (None,)
-    write_pages(entries, out, config, similarity[0])
+    similarity = None if stopped else beside_gradebook(entries, out, config)  # interrupted: stop at once
+    write_pages(entries, out, config, similarity)
     if stopped:
         raise stopped
     return rows
@@ -209,11 +203,6 @@ def row_of(entry, config):
     row.update({number: scores.get(number, "") for number in config.item_numbers(config.parts)})
     row.update(total=results.get("score", 0), status=status_of(results, entry))
     return row
-
-
-def similarity_paths(out):
-    """The similarity page and its pairs' CSV beside the gradebook `out`: NAME.similarity.{html,csv}."""
-    return out.with_name(f"{out.stem}.similarity.html"), out.with_name(f"{out.stem}.similarity.csv")
 
 
 def write_pages(entries, out, config, similarity=None):

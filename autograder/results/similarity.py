@@ -14,7 +14,9 @@ with any match, highest first; the page shows those at or above [integrity] simi
 side by side (fingerprint.py says how code is matched). Nothing here changes a score.
 """
 import csv
+import sys
 import tempfile
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,3 +100,15 @@ def similarity_report(entries, out, csv_path, config, past_terms=()):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(similarity_page(submissions, pairs, threshold), encoding="utf-8")
     return submissions, pairs
+
+
+def beside_gradebook(entries, gradebook, config):
+    """grade-all's report: NAME.similarity.html and NAME.similarity.csv beside the gradebook NAME.csv.
+    The page's path, or None if the report failed (printed: it must not cost the gradebook)."""
+    page = gradebook.with_name(f"{gradebook.stem}.similarity.html")
+    try:
+        similarity_report(entries, page, page.with_suffix(".csv"), config)
+    except Exception:  # noqa: BLE001 - a staff report never stops the grades from being written
+        print(f"The similarity report failed:\n{traceback.format_exc()}", file=sys.stderr)
+        return None
+    return page

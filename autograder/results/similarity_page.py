@@ -57,8 +57,8 @@ def similarity_page(submissions, pairs, threshold):
     past = sum(s.past for s in submissions)
     body = [f"<h1>HW6 similarity: {len(submissions) - past} submissions"
             + (f" and {past} from past terms" if past else "") + "</h1>",
-            f"<p>{len(pairs)} pairs share some code; <b>{len(shown)} are at or above the threshold of "
-            f"{threshold:g}</b> (<code>[integrity] similarity_threshold</code> in the config)"
+            f"<p>Pairs with code in common: {len(pairs)}; <b>at or above the threshold of {threshold:g}: "
+            f"{len(shown)}</b> (<code>[integrity] similarity_threshold</code> in the config)"
             + (f"; the first {MAX_SHOWN} are shown" if len(shown) > MAX_SHOWN else "")
             + ". Similarity is the share of both submissions' own code (their TODO definitions and helpers, "
             "the stencil's code left out) in matching passages, names and comments ignored. It is a reason "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from stencil.markers import transform
 
-from .receive import GIVEN_MODULES, GRADED_FILES, PART_FILES
+from .receive import GRADED_FILES, PART_FILES, helper_modules
 from .sanitize import SanitizeError, sanitize
 from .submission import STUDENT_MODULES, SubmissionError, open_submission
 
@@ -41,20 +41,18 @@ def _owned(reference_dir, name, student_text):
     return sanitize(reference, stencil, student_text, name, methods=name in PART_FILES).student
 
 
-def helper_modules(code_dir):
-    """The student's own .py modules in code_dir (not graded files, given code, tests or links)."""
-    return sorted(p for p in Path(code_dir).glob("*.py") if p.name not in GRADED_FILES + GIVEN_MODULES
-                  and not p.name.startswith("test_") and not p.is_symlink() and p.is_file())
-
-
 def read_student_code(path, scratch, reference_dir):
     """StudentCode of the submission at `path` (a folder or .zip), unpacked into the folder `scratch`."""
-    code = StudentCode()
     try:
-        submission = open_submission(path, scratch)
+        return code_of(open_submission(path, scratch), reference_dir)
     except SubmissionError as err:
-        code.error = str(err)
-        return code
+        return StudentCode(error=str(err))
+
+
+def code_of(submission, reference_dir):
+    """StudentCode of a submission already located (submission.Submission): each graded file handed
+    in, the optional parts' too (whether or not they are graded), as the sanitizer finds it."""
+    code = StudentCode()
     for name in GRADED_FILES:
         file = submission.file(name)
         if name not in STUDENT_MODULES and (not file.is_file() or file.is_symlink()):
@@ -63,21 +61,8 @@ def read_student_code(path, scratch, reference_dir):
             code.pieces[name] = _owned(str(reference_dir), name, file.read_text(errors="replace"))
         except SanitizeError as err:
             code.unreadable[name] = str(err)
-    for module in helper_modules(submission.code_dir):
+    for module in helper_modules(submission.code_dir, {**code.pieces, **code.unreadable}):
         code.pieces[module.name] = [(1, module.read_text(errors="replace"))]
-    return code
-
-
-def from_intake(intake):
-    """StudentCode of a submission intake.receive took in (its sanitized files and helper modules)."""
-    code = StudentCode(error=intake.error)
-    for name, result in intake.sanitized.items():
-        code.pieces[name] = list(result.student)
-    code.unreadable.update({f"{part}.py": why for part, why in intake.broken_parts.items()})
-    for name, data in intake.modules.items():
-        if name not in intake.sanitized and name not in GIVEN_MODULES:
-            text = data.decode(errors="replace") if isinstance(data, bytes) else data
-            code.pieces[name] = [(1, text)]
     return code
 
 

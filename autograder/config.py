@@ -48,7 +48,7 @@ class Config:
 
     @property
     def integrity(self):
-        """[integrity]: the staff's similarity threshold (never scored)."""
+        """[integrity]: the staff's similarity threshold and the first-epoch floor (never scored)."""
         return self.raw["integrity"]
 
     @property
@@ -131,6 +131,10 @@ def validate(raw, source):
     threshold = raw["integrity"].get("similarity_threshold")
     if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise ConfigError(f"{source}: integrity.similarity_threshold must be a number from 0 to 1")
+    floor = raw["integrity"].get("first_epoch_floor")
+    if not floor or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
+                            for p in floor) or [p[0] for p in floor] != sorted({p[0] for p in floor}):
+        raise ConfigError(f"{source}: integrity.first_epoch_floor must be [steps, loss] pairs, steps increasing")
     for name in ("loss_tiers", "accuracy_tiers"):
         tiers = raw["thresholds"].get(name)
         if not tiers or not all(isinstance(t, list) and len(t) == 2 for t in tiers):

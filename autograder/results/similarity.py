@@ -14,6 +14,7 @@ with any match, highest first; the page shows those at or above [integrity] simi
 side by side (fingerprint.py says how code is matched). Nothing here changes a score.
 """
 import csv
+import multiprocessing
 import sys
 import tempfile
 import traceback
@@ -30,6 +31,7 @@ from .grade import REFERENCE_DIR
 from .similarity_page import similarity_page
 
 CSV_COLUMNS = ("submission_a", "submission_b", "similarity")
+PER_WORKER = 16  # submissions that make another process worth its start (~1 s)
 
 
 @dataclass
@@ -63,10 +65,11 @@ def read_all(entries, past_terms, scratch):
     boilerplate = hashes(stencil_code(REFERENCE_DIR).texts())
     named = [(e, e.id, False) for e in entries] + [(e, f"{term}/{e.id}", True) for term, past in past_terms for e in past]
     jobs = [(entry, name, past, Path(scratch) / str(index), boilerplate) for index, (entry, name, past) in enumerate(named)]
-    workers = min(cpus.available(), len(jobs))
+    workers = min(cpus.available(), len(jobs) // PER_WORKER)
     if workers < 2:
         return [_read(job) for job in jobs]
-    with ProcessPoolExecutor(workers) as pool:
+    # Fresh interpreters, not forks: grade-all's process may hold threads (tqdm's monitor).
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(_read, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 

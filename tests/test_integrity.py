@@ -70,6 +70,15 @@ def test_literals_and_calls(source, found):
     assert result == ([f"helpers.py line 1 {found}"] if found else [])
 
 
+def test_oversized_helper_is_flagged_unread(tmp_path):
+    """Is a helper module over 1 MiB reported by its size, without being parsed (the grader's memory
+    and time stay small whatever a student hands in)?"""
+    code = samples.materialize("reference", tmp_path / "src") / "hw6" / "code"
+    (code / "weights.py").write_text("W = " + repr(list(range(200_000))) + "\n")  # 1.5 MB
+    found = code_findings(read_student_code(tmp_path / "src", tmp_path / "scratch", REFERENCE_DIR))
+    assert found == [f"weights.py is {(code / 'weights.py').stat().st_size:,} bytes, too large to read as code"]
+
+
 def test_floor_interpolates_in_log_steps():
     """Is the floor the table's value at its steps, interpolated in log(steps) between them, and
     absent outside the calibrated range?"""

@@ -73,6 +73,8 @@ def report(tmp_path_factory):
         (code / "helpers.py").write_text(f'"""{HOSTILE}"""\n' + "".join(
             f"def helper_{i}(x, y):\n    # {HOSTILE}\n    return [x * {i} + y, '{HOSTILE}', x - y * {i}]\n\n"
             for i in range(12)))
+    big = samples.materialize("untouched-stencil", src / "big-helper") / "hw6" / "code" / "weights.py"
+    big.write_text("W = " + repr(list(range(200_000))) + "\n")  # 1.5 MB: data, not read as code
     samples.materialize("reference", folder / "zipped-src")
     shutil.make_archive(str(src / "zipped"), "zip", folder / "zipped-src")
     out, pairs_csv = folder / "similarity.html", folder / "pairs.csv"
@@ -127,9 +129,11 @@ def test_csv_names_submissions_as_the_gradebook(report):
 
 
 def test_unreadable_submission_is_listed(report):
-    """Is a file with a syntax error named on the page instead of stopping the report?"""
+    """Are a file with a syntax error and a helper module too large to read named on the page,
+    instead of stopping the report?"""
     text = "".join(Markup(report["page"]).text)
     assert "hostile-syntax-error" in text and "vae.py has a syntax error at line" in text
+    assert "big-helper" in text and "weights.py is 1,488,895 bytes" in text and "too large to read as code" in text
 
 
 def test_page_shows_student_code_only_as_text(report):

@@ -14,7 +14,7 @@ import math
 import re
 import textwrap
 
-from ..intake.student_code import code_of
+from ..intake.student_code import MAX_HELPER_BYTES, code_of
 from ..sandbox.outcome import Unavailable
 
 LOADERS = {"load_weights", "load_model", "set_weights"}  # Keras's ways to put trained weights in a model
@@ -70,9 +70,12 @@ def _findings(tree):
 
 def code_findings(code):
     """'FILE line N calls np.load', ... for the student's code (an intake.student_code.StudentCode)."""
-    found = []
+    found = [f"{name} is {size:,} bytes, too large to read as code" for name, size in sorted(code.oversized.items())]
     for name in sorted(code.pieces):
         for first, source in code.pieces[name]:
+            if len(source) > MAX_HELPER_BYTES:  # parsing it would cost the grader more than it tells
+                found.append(f"{name} line {first} starts {len(source):,} characters of code, too large to read")
+                continue
             try:
                 tree = ast.parse(textwrap.dedent(source))
             except (SyntaxError, ValueError):

@@ -15,6 +15,8 @@ from .receive import GRADED_FILES, PART_FILES, helper_modules
 from .sanitize import SanitizeError, sanitize
 from .submission import STUDENT_MODULES, SubmissionError, open_submission
 
+MAX_HELPER_BYTES = 1 << 20  # a helper module larger than this is data, not code: left unread
+
 
 @dataclass
 class StudentCode:
@@ -22,6 +24,7 @@ class StudentCode:
     pieces: dict = field(default_factory=dict)
     unreadable: dict = field(default_factory=dict)  # file name -> why it could not be read (a syntax error, ...)
     error: str | None = None                        # why the submission could not be opened at all
+    oversized: dict = field(default_factory=dict)   # helper module -> its bytes, when over MAX_HELPER_BYTES
 
     def texts(self):
         """Every piece, each under a comment that names its file and line (comments never match)."""
@@ -62,7 +65,11 @@ def code_of(submission, reference_dir):
         except SanitizeError as err:
             code.unreadable[name] = str(err)
     for module in helper_modules(submission.code_dir, {**code.pieces, **code.unreadable}):
-        code.pieces[module.name] = [(1, module.read_text(errors="replace"))]
+        size = module.stat().st_size
+        if size > MAX_HELPER_BYTES:  # not parsed nor tokenized: the grader's memory and time stay small
+            code.oversized[module.name] = size
+        else:
+            code.pieces[module.name] = [(1, module.read_text(errors="replace"))]
     return code
 
 

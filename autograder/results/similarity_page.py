@@ -48,6 +48,8 @@ def problems(submissions):
         if code.error:
             rows.append((submission.name, code.error))
         rows += [(submission.name, why) for why in code.unreadable.values()]
+        rows += [(submission.name, f"{name} is {size:,} bytes, too large to read as code")
+                 for name, size in code.oversized.items()]
     return rows
 
 

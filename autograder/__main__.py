@@ -3,6 +3,8 @@
     python -m autograder grade solutions                     # grade a folder or .zip, as Gradescope would
     python -m autograder grade hw6.zip --results out.json    # results.json goes to ./results.json by default
     python -m autograder grade hw6.zip --html report.html    # also the results as a page, with the figures
+    python -m autograder grade-all SRC --out gradebook.csv   # a class: a folder of submissions or Gradescope's export
+    python -m autograder similarity SRC --out similarity.html --csv pairs.csv   # for staff: code in common
     python -m autograder build                               # dist/autograder.zip, to upload to Gradescope
     python -m autograder gradescope                          # what run_autograder calls on Gradescope
 
@@ -68,6 +70,19 @@ def grade_all_command(args):
     return interrupt.exit_code()
 
 
+def similarity_command(args):
+    from .results.batch import discover
+    from .results.similarity import similarity_report
+
+    config = load_config(args.config)
+    past = [(Path(folder).resolve().name, discover(folder)) for folder in args.reference]
+    submissions, pairs = similarity_report(discover(args.src), Path(args.out), Path(args.csv), config, past)
+    shown = sum(p.similarity >= config.integrity["similarity_threshold"] for p in pairs)
+    print(f"Compared {len(submissions)} submissions: {len(pairs)} pairs share some code, {shown} at or above "
+          f"{config.integrity['similarity_threshold']:g}. Wrote {args.out} and {args.csv}")
+    return 0
+
+
 def gradescope_command(args):
     """Gradescope's layout: /autograder/{submission,results/results.json} (root from $AUTOGRADER_ROOT)."""
     from .results.grade import grade
@@ -125,6 +140,14 @@ def main(argv=None):
                        help="another sbatch option, e.g. account=cs1470, qos=normal, constraint=avx512 (repeatable)")
     grade_all.set_defaults(run=grade_all_command)
 
+    similarity = commands.add_parser("similarity", help="for staff: compare what each pair of students wrote")
+    similarity.add_argument("src", help="what grade-all takes: a folder of submissions or a Gradescope export")
+    similarity.add_argument("--out", default="similarity.html", help="the page: pairs above the threshold, side by side")
+    similarity.add_argument("--csv", default="pairs.csv", help="every pair with code in common, highest first")
+    similarity.add_argument("--reference", action="append", default=[], metavar="DIR",
+                            help="past terms' submissions to compare with (a folder or export; repeatable)")
+    similarity.set_defaults(run=similarity_command)
+
     gradescope = commands.add_parser("gradescope", help="grade /autograder/submission (run_autograder)")
     gradescope.set_defaults(run=gradescope_command, mnist=None)
 
@@ -133,7 +156,7 @@ def main(argv=None):
     build.add_argument("--mnist", default=None, help="mnist.npz to bundle (default: $MNIST_NPZ, then Keras's cache)")
     build.set_defaults(run=build_command, config=None)
 
-    for sub in (grade, gradescope, grade_all):
+    for sub in (grade, gradescope, grade_all, similarity):
         sub.add_argument("--config", default=None, help="TOML overlay for autograder/config.toml")
     for sub in (grade, grade_all):
         sub.add_argument("--mnist", default=None, help="path to mnist.npz (default: $MNIST_NPZ, then Keras's cache)")

@@ -47,6 +47,11 @@ class Config:
         return self.raw["sandbox"]
 
     @property
+    def integrity(self):
+        """[integrity]: the staff's similarity threshold and the first-epoch floor (never scored)."""
+        return self.raw["integrity"]
+
+    @property
     def parts(self):
         """The optional parts the course turned on, in order (see [parts])."""
         return [part for part in PART_SECTIONS if self.raw.get("parts", {}).get(part)]
@@ -98,7 +103,7 @@ def merge(base, overlay):
 
 
 def validate(raw, source):
-    for table in ("training", "thresholds", "sandbox", "items"):
+    for table in ("training", "thresholds", "sandbox", "items", "integrity"):
         if not isinstance(raw.get(table), dict):
             raise ConfigError(f"{source}: missing table [{table}]")
     seconds = raw["sandbox"].get("seconds", {})
@@ -126,6 +131,13 @@ def validate(raw, source):
                           "two epochs)")
     if raw["training"].get("compile", "auto") not in ("auto", "never"):
         raise ConfigError(f"{source}: training.compile must be \"auto\" or \"never\"")
+    threshold = raw["integrity"].get("similarity_threshold")
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise ConfigError(f"{source}: integrity.similarity_threshold must be a number from 0 to 1")
+    floor = raw["integrity"].get("first_epoch_floor")
+    if not floor or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
+                            for p in floor) or [p[0] for p in floor] != sorted({p[0] for p in floor}):
+        raise ConfigError(f"{source}: integrity.first_epoch_floor must be [steps, loss] pairs, steps increasing")
     for name in ("loss_tiers", "accuracy_tiers"):
         tiers = raw["thresholds"].get(name)
         if not tiers or not all(isinstance(t, list) and len(t) == 2 for t in tiers):

@@ -30,12 +30,14 @@ def test_gradebook_matches_every_sample(graded_samples, config):
 
 
 def test_gradebook_page_links_every_report(graded_samples):
-    """Does each group's gradebook.html link a report, beside its results, for every sample?"""
+    """Does each group's gradebook.html link a report, beside its results, for every sample, and the
+    class's similarity report, written beside it with its pairs' CSV?"""
     for folder, overlay, names in graded_samples.groups:
         markup = Markup((folder / "gradebook.html").read_text())
         links = sorted(attrs["href"] for tag, attrs in markup.tags if tag == "a")
-        assert links == sorted(f"{name}.report.html" for name in names)
+        assert links == sorted([f"{name}.report.html" for name in names] + ["gradebook.similarity.html"])
         assert all((folder / link).is_file() for link in links)
+        assert (folder / "gradebook.similarity.csv").read_text().startswith("submission_a,submission_b,similarity")
 
 
 def test_second_run_skips_everything(graded_samples):

@@ -1,6 +1,7 @@
 """Do the pages work in a real browser? Headless Chromium renders the hostile-xss sample's report
-(grade-all writes it as `grade --html` does) and its group's gradebook.html, from the samples
-graded once per session (conftest.graded_samples), so no model is trained for this test.
+(grade-all writes it as `grade --html` does), its group's gradebook.html and the group's
+similarity page (its code beside its near-copies), from the samples graded once per session
+(conftest.graded_samples), so no model is trained for this test.
 
 Skipped when Chromium is missing (Debian: apt-get install chromium; .ci/run installs it as root).
 Set HW6_SCREENSHOTS=DIR to keep the screenshots.
@@ -60,16 +61,17 @@ def screenshot(page, tmp_path):
     return np.asarray(Image.open(shot).convert("RGB"))
 
 
-@pytest.mark.parametrize("which", ["report", "gradebook"])
+@pytest.mark.parametrize("which", ["report", "gradebook", "similarity"])
 def test_page_renders_its_figures_and_runs_nothing(graded_samples, tmp_path, which):
     """In Chromium, is every image of the page decoded (naturalWidth > 0), does the page keep its
     title, with no script but the probe and no event handler (so none of the student's markup ran),
     and does the screenshot show more than a blank page?"""
     graded_samples["hostile-xss"]  # skips when the sample was not graded
-    page = pages_of(graded_samples, "hostile-xss")[0 if which == "report" else 1]
+    page = pages_of(graded_samples, "hostile-xss")[["report", "gradebook", "similarity"].index(which)]
     seen = probe(page, tmp_path)
     expected_images = page.read_text().count("<img ")
-    assert expected_images >= 2  # report: 6.1's two figures (the CVAE died); gradebook: its three charts
+    # report: 6.1's two figures (the CVAE died); gradebook: its three charts; similarity: code only
+    assert expected_images >= 2 if which != "similarity" else expected_images == 0
     assert len(seen["images"]) == expected_images
     assert all(complete and width > 0 and height > 0 for complete, width, height in seen["images"]), seen
     assert seen["title"] == html.unescape(re.search(r"<title>(.*?)</title>", page.read_text()).group(1))

@@ -11,7 +11,7 @@ from autograder import samples
 from autograder.results.results_json import MAX_RESULTS_BYTES
 from autograder.results.table import table
 from autograder.config import part_of
-from conftest import item_scores
+from conftest import Markup, item_scores
 
 
 @pytest.mark.parametrize("name", samples.names())
@@ -103,3 +103,36 @@ def test_reference_feedback_has_its_figures(reference_results):
     items = {t["number"]: t for t in reference_results["tests"] if t.get("output_format") == "html"}
     assert {n: items[n]["output"].count("<img") for n in items} == {"6.1": 2, "7.1": 2, "8.1": 1}
     assert table(reference_results).count("full marks") >= 2
+
+
+def test_integrity_flags_only_the_cheat(graded_samples):
+    """Does the cheat that ships its VAE's weights get both flags (its code, its VAE's first epoch;
+    not its honestly trained CVAE), in its staff log, its results' extra_data and its group's
+    gradebook.html, while its score stays the rubric's, and does no other sample get any flag?"""
+    cheat = graded_samples["cheat-shipped-weights"]
+    flags = cheat["extra_data"]["flags"]
+    assert len(flags) == 2, flags
+    assert flags[0].startswith("student code loads weights or holds arrays: assignment.py line 68 calls model.set_weights")
+    assert flags[1].startswith("VAE's first epoch reached") and "were trained weights loaded?" in flags[1]
+    assert cheat["score"] == pytest.approx(sum(t["score"] for t in cheat["tests"]))  # nothing taken off or added
+    log = staff_log(graded_samples, "cheat-shipped-weights")
+    assert all(f"INTEGRITY FLAG (for staff, never scored): {flag}" in log for flag in flags)
+    assert re.search(r"\[integrity\] CVAE: first epoch [\d.]+ per image in \d+ steps, above the honest floor", log)
+    folder = next(folder for folder, _, names in graded_samples.groups if "cheat-shipped-weights" in names)
+    assert all(flag in "".join(Markup((folder / "gradebook.html").read_text()).text) for flag in flags)
+    for name, results in graded_samples.items():
+        if name != "cheat-shipped-weights":
+            assert "flags" not in (results.get("extra_data") or {}), (name, results["extra_data"])
+            assert "INTEGRITY FLAG" not in staff_log(graded_samples, name), name
+
+
+def test_honest_first_epochs_are_judged(graded_samples):
+    """Is every correct sample's first epoch judged against the floor (not skipped), and above it?"""
+    for name in ("reference", "original-stencil-style", "style-adam-in-train-vae", "style-flat-decoder-eager-loss",
+                 "style-keras-random-prints", "style-optimizer-in-init"):
+        if name not in graded_samples:  # $HW6_SAMPLES left it out
+            continue
+        log = staff_log(graded_samples, name)
+        lines = re.findall(r"\[integrity\] (C?VAE: first epoch .*)", log)
+        assert len(lines) == 2 and all("above the honest floor" in line for line in lines), (name, lines)
+        assert "[integrity] student code: 0 places load weights or hold arrays" in log

@@ -126,14 +126,15 @@ def test_isolation_is_real_in_ci():
 
 
 def pages_of(graded, name):
-    """The pages grade-all wrote for sample `name`: its report, and its group's gradebook."""
+    """The pages grade-all wrote for sample `name`: its report, its group's gradebook and similarity page."""
     folder = next(folder for folder, _, names in graded.groups if name in names)
-    return [folder / f"{name}.report.html", folder / "gradebook.html"]
+    return [folder / f"{name}.report.html", folder / "gradebook.html", folder / "gradebook.similarity.html"]
 
 
 def test_html_in_messages_stays_text(graded_samples):
     """Do hostile-xss's <script> and <img onerror> (an exception message, and printed output) reach
-    its HTML items and its pages only as text, while the figures still show?"""
+    its HTML items and its pages only as text, while the figures still show? And its code, shown
+    side by side with its group's near-copies of the reference on the similarity page?"""
     results = graded_samples["hostile-xss"]
     by_number = {t.get("number"): t for t in results["tests"]}
     html_items = [t for t in results["tests"] if t.get("output_format") == "html"]
@@ -148,3 +149,6 @@ def test_html_in_messages_stays_text(graded_samples):
         assert markup.problems() == [], page.name
     text = "".join(Markup(pages_of(graded_samples, "hostile-xss")[0].read_text()).text)
     assert RAISED in text and PRINTED in text
+    code = "".join(Markup(pages_of(graded_samples, "hostile-xss")[2].read_text()).text)
+    assert "hostile-xss and " in code or " and hostile-xss:" in code  # shown side by side
+    assert RAISED.replace('"', '\\"') in code  # as written in its vae.py

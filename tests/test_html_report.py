@@ -31,20 +31,24 @@ def test_report_page_is_complete_and_inert():
 
 
 def test_gradebook_links_reports_and_escapes_names(tmp_path):
-    """Does gradebook.html chart the class, link each graded submission's report, list the ones
-    without results, and show student names only as text?"""
+    """Does gradebook.html chart the class, link each graded submission's report and the similarity
+    page, list the ones without results, show each submission's integrity flags, and show student
+    names and flags only as text?"""
     entries = [batch.Entry(f"sub{i}", tmp_path / f"sub{i}", [(f"{HOSTILE} {i}", f"s{i}@x.edu")]) for i in range(3)]
     graded = []
     for index, entry in enumerate(entries[:2]):
         results = made_up_results(score=5 * index)
         html_report.write_report(results, entry.report, entry.id)
         graded.append((entry, results, "graded"))
+    graded[1][1]["extra_data"] = {"flags": [f"student code loads weights or holds arrays: helpers.py line 1 {HOSTILE}"]}
     graded.append((entries[2], None, "no results (see sub2.log)"))
-    page = html_report.gradebook_page(graded, ["2.1", "6.1"], tmp_path)
+    page = html_report.gradebook_page(graded, ["2.1", "6.1"], tmp_path, tmp_path / "book.similarity.html")
     markup = Markup(page)
     assert markup.problems() == []
     links = [attrs["href"] for tag, attrs in markup.tags if tag == "a"]
-    assert links == ["sub0.report.html", "sub1.report.html"] and all((tmp_path / link).exists() for link in links)
+    assert links == ["book.similarity.html", "sub0.report.html", "sub1.report.html"]
+    assert all((tmp_path / link).exists() for link in links[1:])
     text = "".join(markup.text)
     assert f"{HOSTILE} 0" in text and "no results (see sub2.log)" in text
+    assert f"helpers.py line 1 {HOSTILE}" in text and "Integrity flags" in text and "1 of 3 submissions" in text
     assert [tag for tag, _ in markup.tags].count("img") == 3  # totals, pass rates, grading times

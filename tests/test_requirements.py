@@ -3,6 +3,8 @@ Gradescope lock pin one TensorFlow?"""
 import ast
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -21,19 +23,34 @@ def test_gpu_requirements_add_cuda_to_the_same_pins():
     assert re.search(r"^tensorflow\[and-cuda\]==(\S+)$", gpu, flags=re.M).group(1) == pins(ROOT / "requirements.txt")["tensorflow"]
 
 
-STAFF_ONLY = {"pytest", "submitit"}  # the kit's own tests; grade-all's Slurm executor (never on Gradescope)
+STAFF_ONLY = "# Staff only"  # requirements.txt: the pins below this line are not for Gradescope
+
+
+def normalized(pinned):  # pip's name normalization: PyYAML and pyyaml are one package
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pinned.items()}
 
 
 def test_gradescope_lock_pins_every_requirement():
-    """Does requirements.lock pin every package of requirements.txt but the staff's own (a missing
-    one, like scipy once, fails every Gradescope grading at import), and none of those?"""
-    def normalized(path):  # pip's name normalization: PyYAML and pyyaml are one package
-        return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins(path).items()}
-    cpu = normalized(ROOT / "requirements.txt")
-    lock = normalized(ROOT / "autograder" / "gradescope" / "requirements.lock")
-    assert STAFF_ONLY <= set(cpu) and not STAFF_ONLY & set(lock)
-    needed = {name: version for name, version in cpu.items() if name not in STAFF_ONLY}
-    assert {name: lock.get(name) for name in needed} == needed
+    """Does requirements.lock pin every package of requirements.txt but pytest and the staff-only
+    tools (a missing one, like scipy once, fails every Gradescope grading at import)?"""
+    text = (ROOT / "requirements.txt").read_text()
+    cpu = normalized(dict(re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", text.split(STAFF_ONLY)[0], flags=re.M)))
+    del cpu["pytest"]  # the kit's own tests only
+    lock = normalized(pins(ROOT / "autograder" / "gradescope" / "requirements.lock"))
+    assert {name: lock.get(name) for name in cpu} == cpu
+
+
+def test_staff_tools_stay_off_gradescope():
+    """Are the staff-only tools (copydetect for the similarity report, submitit for grade-all's Slurm executor) pinned in requirements.txt and
+    left out of the Gradescope lock, and does nothing Gradescope runs import them?"""
+    staff = normalized(dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "requirements.txt").read_text()
+                                       .split(STAFF_ONLY)[1], flags=re.M)))
+    assert staff == {"copydetect": "0.5.0", "submitit": "1.5.4"}
+    assert not set(staff) & set(normalized(pins(ROOT / "autograder" / "gradescope" / "requirements.lock")))
+    grading = ("import sys, autograder.__main__, autograder.results.grade, autograder.rubric; "
+               "print(sorted(m for m in sys.modules if m.split('.')[0] in ('copydetect', 'jinja2', 'submitit')))")
+    proc = subprocess.run([sys.executable, "-c", grading], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
 
 def test_students_requirements_are_the_graders():

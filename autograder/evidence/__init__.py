@@ -134,6 +134,16 @@ class Evidence:
             self.log(f"REVIEW: {kind.upper()} was evaluated with the student's own decoder: {measured.note}")
         return Evaluation(measured.loss, losses, seconds, measured.decode, measured.reconstructions)
 
+    def evaluated(self, kind):
+        """The trained `kind` model's Evaluation if an item already asked for it, else None: runs nothing
+        (for the staff's integrity flags, which never start a stage)."""
+        if not self.once.known(("evaluation", kind)):
+            return None
+        try:
+            return self.evaluation(kind)
+        except Unavailable:
+            return None
+
     def generations(self):
         """The CVAE's generations, (C * per_digit, H * W) in blocks by digit, decoded by the grader
         from z ~ N(0, I) it draws itself (or, if the decoder cannot be rebuilt, by the student's code)."""

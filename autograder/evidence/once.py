@@ -18,3 +18,7 @@ class Once:
         if isinstance(self._done[key], Unavailable):
             raise self._done[key]
         return self._done[key]
+
+    def known(self, key):
+        """Whether `key` was computed (its value or its Unavailable is kept)."""
+        return key in self._done

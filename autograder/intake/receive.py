@@ -42,14 +42,18 @@ def receive(path, dest, reference_dir, with_parts):
         return intake
     if with_parts:
         _sanitize_parts(intake, Path(reference_dir))
-    code_dir = intake.submission.code_dir
-    for extra in code_dir.glob("*.py"):  # the student's own helper modules
-        if extra.name not in STUDENT_MODULES + GIVEN_MODULES and extra.name not in intake.sanitized \
-                and not extra.name.startswith("test_") and not extra.is_symlink():
-            intake.modules[extra.name] = extra.read_bytes()
+    for extra in helper_modules(intake.submission.code_dir, intake.sanitized):
+        intake.modules[extra.name] = extra.read_bytes()
     for name in GIVEN_MODULES:
         intake.modules[name] = (Path(reference_dir) / name).read_bytes()
     return intake
+
+
+def helper_modules(code_dir, sanitized):
+    """The student's own .py modules in code_dir: not a core file, a file in `sanitized` (the parts'
+    files, when graded), given code, a test or a link."""
+    return sorted(p for p in Path(code_dir).glob("*.py") if p.name not in STUDENT_MODULES + GIVEN_MODULES
+                  and p.name not in sanitized and not p.name.startswith("test_") and not p.is_symlink())
 
 
 def _sanitize_core(intake, reference_dir):

@@ -12,6 +12,7 @@ with a TODO is rebuilt from the reference too, and the student owns only its met
 hold a TODO (ConvVAE.train_step, not the given ConvVAE.encode).
 """
 import ast
+import functools
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -29,6 +30,20 @@ class Sanitized:
     missing: list = field(default_factory=list)     # student-owned names not found
     restored: list = field(default_factory=list)    # given names the student had changed
     dropped: list = field(default_factory=list)     # student statements that patched given names
+    student: list = field(default_factory=list)     # (line, source) of what the student wrote and the file keeps
+
+
+@functools.lru_cache(maxsize=16)
+def given_tree(text):
+    """The syntax tree of given code (the reference or the stencil), parsed once: a class's worth of
+    submissions reuses it (similarity reads hundreds). Never modified."""
+    return ast.parse(text)
+
+
+@functools.lru_cache(maxsize=16)
+def given_statements(text):
+    """The given code's top-level statements, as ast.unparse writes them."""
+    return frozenset(ast.unparse(n) for n in given_tree(text).body)
 
 
 def defined_name(node):
@@ -61,10 +76,14 @@ def is_docstring(node):
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
+def first_line(node):
+    """The line a statement starts on, its decorators included."""
+    return min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])
+
+
 def segment(lines, node):
     """Source lines of a top-level statement, decorators and inner comments included."""
-    start = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])
-    return "".join(lines[start - 1:node.end_lineno])
+    return "".join(lines[first_line(node) - 1:node.end_lineno])
 
 
 def without_docstrings(node):
@@ -83,7 +102,7 @@ def is_main_guard(node):
 
 def owned_names(reference_text):
     """Names of the reference's top-level definitions that contain a TODO banner."""
-    tree, lines = ast.parse(reference_text), reference_text.splitlines(keepends=True)
+    tree, lines = given_tree(reference_text), reference_text.splitlines(keepends=True)
     return {defined_name(node) for node in tree.body
             if defined_name(node) and "# TODO (" in segment(lines, node)}
 
@@ -113,7 +132,9 @@ def merge_class(ref_node, ref_lines, student_node, student_lines, stencil_node, 
         indent = re.match(r"[ \t]*", ref_lines[first]).group()
         if method in owned:
             source = segment(student_lines, mine[method]) if method in mine else segment(stencil_lines, stubs[method])
-            if method not in mine:
+            if method in mine:
+                result.student.append((first_line(mine[method]), source))
+            else:
                 result.missing.append(f"{name}.{method}")
         else:
             source = segment(ref_lines, node)
@@ -128,6 +149,7 @@ def merge_class(ref_node, ref_lines, student_node, student_lines, stencil_node, 
         if method not in given:
             indent = re.match(r"[ \t]*", ref_lines[ref_node.body[-1].lineno - 1]).group()
             out.append("\n" + reindented(segment(student_lines, node), indent).rstrip("\n") + "\n")
+            result.student.append((first_line(node), segment(student_lines, node)))
     return "".join(out)
 
 
@@ -147,8 +169,8 @@ def sanitize(reference_text, stencil_text, student_text, filename, methods=False
     methods=True: owned classes keep the reference's given methods (see the module docstring).
     """
     owned = owned_names(reference_text)
-    ref_tree, ref_lines = ast.parse(reference_text), reference_text.splitlines(keepends=True)
-    stencil_tree, stencil_lines = ast.parse(stencil_text), stencil_text.splitlines(keepends=True)
+    ref_tree, ref_lines = given_tree(reference_text), reference_text.splitlines(keepends=True)
+    stencil_tree, stencil_lines = given_tree(stencil_text), stencil_text.splitlines(keepends=True)
     tree = parse_student(student_text, filename)
     lines = student_text.splitlines(keepends=True)
 
@@ -159,7 +181,7 @@ def sanitize(reference_text, stencil_text, student_text, filename, methods=False
             student_defs[name] = student_defs.pop(alias)  # graded under the new name
             renamed.add(name)
     ref_defs = {defined_name(n): n for n in ref_tree.body if defined_name(n)}
-    ref_statements = {ast.unparse(n) for n in ref_tree.body}
+    ref_statements = given_statements(reference_text)
     # Names the reference itself defines or assigns (its imports are not given code).
     given = {name for n in ref_tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))
              for name in [defined_name(n), *assigned_names(n)] if name} - owned
@@ -182,6 +204,7 @@ def sanitize(reference_text, stencil_text, student_text, filename, methods=False
             result.dropped.append(f"line {node.lineno}: {ast.unparse(node).splitlines()[0][:80]}")
             continue
         extras.append(segment(lines, node))
+        result.student.append((first_line(node), extras[-1]))
 
     # Rebuild from the reference's own lines, swapping in the student's definitions.
     out, cursor, extras_placed = [], 0, False
@@ -202,6 +225,7 @@ def sanitize(reference_text, stencil_text, student_text, filename, methods=False
             source = merge_class(node, ref_lines, mine, lines, stub, stencil_lines, result)
         elif name in student_defs:
             source = segment(lines, student_defs[name])
+            result.student.append((first_line(student_defs[name]), source))
             if name in renamed:  # keep the alias's body under the name the grader calls
                 source = source.replace(f"def {ALIASES[name]}(", f"def {name}(", 1)
         else:
@@ -211,4 +235,5 @@ def sanitize(reference_text, stencil_text, student_text, filename, methods=False
         cursor = node.end_lineno
     out.extend(ref_lines[cursor:])
     result.text = "".join(out)
+    result.student.sort(key=lambda piece: piece[0])  # the student's own order
     return result

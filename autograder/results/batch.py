@@ -8,7 +8,9 @@ archive (a folder per submission plus submission_metadata.yml, zipped or not), w
 and emails go into the CSV. Each submission's results.json is kept beside it as
 NAME.results.json (the grader's log as NAME.log, its page as NAME.report.html); a submission
 that has complete results is skipped unless --force, so an interrupted run resumes where it
-stopped. Beside the CSV, gradebook.html (the CSV's name, .html) shows the class at a glance.
+stopped. Beside the CSV, gradebook.html (the CSV's name, .html) shows the class at a glance, with
+each submission's integrity flags (never scored), and links gradebook.similarity.html, the class's
+similarity report (similarity.py; its pairs in gradebook.similarity.csv).
 
 Ctrl-C or SIGTERM stops the running graders (each kills its sandbox and writes results that say
 they were interrupted), writes the CSV and the pages for what was finished, and exits non-zero.
@@ -29,6 +31,7 @@ from . import gradebook, local
 from .progress import Progress
 from .discovery import Entry, discover  # noqa: F401 (grade-all's entries, for callers)
 from .grade import was_interrupted
+from .similarity import beside_gradebook
 
 
 def grade_command(entry, threads, overlay, mnist):
@@ -78,7 +81,8 @@ def grade_all(src, out, config, jobs=1, force=False, overlay=None, mnist=None, s
                 executor.grade(commands, todo[0].path.parent, slurm, progress)
         except interrupt.Interrupted as stop:
             stopped = stop
-    rows = gradebook.write(entries, out, config)
+    similarity = None if stopped else beside_gradebook(entries, out, config)  # interrupted: stop at once
+    rows = gradebook.write(entries, out, config, similarity)
     if stopped:
         raise stopped
     return rows

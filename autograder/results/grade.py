@@ -24,6 +24,7 @@ from ..evidence import Evidence
 from ..evidence.classify import Classifier
 from ..evidence.data import find_mnist
 from ..evidence.inputs import Inputs
+from ..evidence.integrity import flags as integrity_flags
 from ..intake.receive import receive
 from ..sandbox import process
 from ..sandbox.stages import StageRunner
@@ -77,6 +78,15 @@ def summary(evidence, who):
     return "\n".join(lines)
 
 
+def staff_flags(evidence):
+    """The integrity flags (evidence.integrity), in the staff log; a check that fails costs only itself."""
+    try:
+        return integrity_flags(evidence, staff_log, REFERENCE_DIR)
+    except Exception:  # noqa: BLE001 - never let a staff signal touch the grading
+        staff_log(f"[integrity] the check failed:\n{traceback.format_exc()}")
+        return []
+
+
 def autograder_error(details):
     staff_log(f"AUTOGRADER ERROR\n{details}")
     return {"score": 0, "output": "The autograder failed while grading this submission. This is not your "
@@ -116,6 +126,9 @@ def grade(submission_path, config, results_path, mnist=None):
         runner.run(rubric.load_rubric(config, evidence.active_parts))
         results = json.loads(stream.getvalue())
         results["output"] = summary(evidence, workspace.who)
+        flags = staff_flags(evidence)
+        if flags:  # results.json's extra_data: stored with the submission, never shown to the student
+            results["extra_data"] = {"flags": flags}
     except interrupt.Interrupted as stop:
         results = interrupted(stop, runner.json_data["tests"] if runner else [],
                               summary(evidence, workspace.who) if evidence else None)

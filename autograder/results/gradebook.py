@@ -38,23 +38,24 @@ def row_of(entry, config):
     return row
 
 
-def write(entries, out, config):
-    """Write the CSV and the pages; return the CSV's rows."""
+def write(entries, out, config, similarity=None):
+    """Write the CSV and the pages (gradebook.html links the similarity page, if given); return the CSV's rows."""
     rows = [row_of(entry, config) for entry in entries]
     write_csv(rows, out, config)
-    write_pages(entries, out, config)
+    write_pages(entries, out, config, similarity)
     return rows
 
 
-def write_pages(entries, out, config):
-    """Each submission's report beside its results, and the gradebook page beside the CSV."""
+def write_pages(entries, out, config, similarity=None):
+    """Each submission's report beside its results, and the gradebook page beside the CSV (linking
+    the similarity page, if given)."""
     graded = []
     for entry in entries:
         results = entry.read_results()
         if results is not None:
             write_report(results, entry.report, title=entry.id)
         graded.append((entry, results, status_of(results, entry)))
-    page = gradebook_page(graded, config.item_numbers(config.parts), out.parent)
+    page = gradebook_page(graded, config.item_numbers(config.parts), out.parent, similarity)
     out.with_suffix(".html").write_text(page, encoding="utf-8")
 
 

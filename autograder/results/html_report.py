@@ -30,10 +30,11 @@ h2 { font-size: 16px; }
 """
 
 
-def page(title, body):
+def page(title, body, style=""):
+    """A self-contained page: `body` (HTML) under the shared STYLE and `style` (the page's own CSS)."""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
+            f"<title>{html.escape(title)}</title><style>{STYLE}{style}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
 def table(header, rows, classes=None):
@@ -93,11 +94,13 @@ def write_report(results, path, title):
     return path
 
 
-def gradebook_page(graded, numbers, out_dir):
-    """A class at a glance. graded: [(entry, results or None, status)] (gradebook.py); numbers: the items.
+def gradebook_page(graded, numbers, out_dir, similarity=None):
+    """A class at a glance. graded: [(entry, results or None, status)] (gradebook.py); numbers: the items;
+    similarity: the path of the class's similarity page, to link.
 
     A histogram of the totals, each item's pass rate (full marks), the grading time of each
-    submission, and a table linking each submission's report.
+    submission, and a table linking each submission's report, with its integrity flags (for staff,
+    never scored: results' extra_data, evidence/integrity.py).
     """
     done = [(entry, results) for entry, results, status in graded if status == "graded"]
     charts = []
@@ -120,12 +123,25 @@ def gradebook_page(graded, numbers, out_dir):
         link = (("html", f'<a href="{html.escape(quote(report))}">{html.escape(entry.id)}</a>')
                 if results is not None and entry.report.exists() else entry.id)
         rows.append((link, "; ".join(n for n, _ in entry.submitters), results.get("score", 0) if results else "",
-                     float(results.get("execution_time", 0) or 0) if results else "", status))
-    body = [f"<h1>HW6 gradebook: {len(graded)} submissions, {len(done)} graded</h1>",
-            *(feedback.figure_html(chart) for chart in charts),
-            table(("submission", "names", "total", "seconds", "status"), rows,
-                  ["" if status == "graded" else "lost" for _, _, status in graded])]
+                     float(results.get("execution_time", 0) or 0) if results else "", status,
+                     "; ".join(flags_of(results))))
+    body = [f"<h1>HW6 gradebook: {len(graded)} submissions, {len(done)} graded</h1>"]
+    if similarity is not None:
+        href = html.escape(quote(os.path.relpath(similarity, out_dir)))
+        body.append(f'<p><a href="{href}">Similarity across the class</a> (for staff: no score depends on it).</p>')
+    flagged = sum(bool(flags_of(results)) for _, results, _ in graded)
+    body += [*(feedback.figure_html(chart) for chart in charts),
+             f"<p>Integrity flags (for staff, never scored; each log says what was checked): {flagged} of "
+             f"{len(graded)} submissions.</p>",
+             table(("submission", "names", "total", "seconds", "status", "integrity flags"), rows,
+                   ["" if status == "graded" else "lost" for _, _, status in graded])]
     return page("HW6 gradebook", "\n".join(body))
+
+
+def flags_of(results):
+    """The integrity flags grading stored in results (extra_data), or []."""
+    flags = ((results or {}).get("extra_data") or {}).get("flags") or []
+    return [str(flag) for flag in flags] if isinstance(flags, list) else []
 
 
 def passed(results, number):

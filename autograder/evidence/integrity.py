@@ -128,7 +128,7 @@ def flags(evidence, log, reference_dir):
         if evaluation is None or not evaluation.train_losses:
             continue
         try:
-            steps = int(evidence.training(kind).require("build").values.get("batches") or 0)
+            steps = int(evidence.model(kind).require("build").values.get("batches") or 0)
         except Unavailable:
             continue
         line, flag = first_epoch(kind, evaluation.train_losses[0], evaluation.train_losses[-1],

@@ -4,6 +4,7 @@
     .venv/bin/python bench/grading.py --skip-pinned
     .venv/bin/python bench/grading.py --only 5     # just the container (~8 min); its last line is the summary
     .venv/bin/python bench/grading.py --only 5 --sample style-optimizer-in-init   # a sample instead
+    .venv/bin/python bench/grading.py --only 5 --sample reference style-adam-in-train-vae   # several, in one run
     .venv/bin/python bench/grading.py --only 5 --cpus 1 --memory-mb 1024         # another container size
 
 1. Grading the reference solution end to end (`python -m autograder grade solutions`): wall
@@ -175,8 +176,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-pinned", action="store_true", help="skip measurement 3 (the slowest)")
     parser.add_argument("--only", type=int, choices=[5], help="run only this measurement")
-    parser.add_argument("--sample", help="with --only 5: grade this sample submission (autograder/samples) "
-                                         "instead of solutions/")
+    parser.add_argument("--sample", nargs="+", help="with --only 5: grade these sample submissions "
+                                                    "(autograder/samples), one after another, instead of solutions/")
     parser.add_argument("--cpus", type=float, default=0.5, help="with --only 5: the container's CPU quota")
     parser.add_argument("--memory-mb", type=int, default=GRADESCOPE_MEMORY_MB, help="with --only 5: its memory")
     args = parser.parse_args()
@@ -189,9 +190,11 @@ def main():
             return gradescope_container(**limits)
         from autograder import samples
         folder = Path(tempfile.mkdtemp(prefix="hw6-bench-"))
-        samples.materialize(args.sample, folder / args.sample)
         os.chmod(folder, 0o755)
-        return gradescope_container(folder / args.sample, **limits)
+        for name in args.sample:
+            print(f"\n{name}:")
+            gradescope_container(samples.materialize(name, folder / name), **limits)
+        return None
     graded_s, stages, total, _ = grade()
     print(f"\n1. Grading the reference end to end: {graded_s:.0f} s ({total})")
     print_stages(stages)

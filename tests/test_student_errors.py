@@ -1,6 +1,6 @@
 """Does a student's error read as a message: the cause and the change in one line first, then only their own frames?
 
-harness_common.describe turns the exceptions of student code into the text the items show.
+harness_errors.describe turns the exceptions of student code into the text the items show.
 """
 import sys
 
@@ -11,7 +11,7 @@ import tensorflow as tf
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "autograder" / "sandbox"))
-from harness_common import describe  # noqa: E402  (a standalone sandbox module)
+from harness_errors import describe  # noqa: E402  (a standalone sandbox module)
 
 STUDENT = {"assignment.py", "vae.py", "helpers.py"}
 

@@ -6,7 +6,8 @@ It is standalone on purpose: the sandbox user cannot read the autograder package
 imports only the standard library, NumPy, TensorFlow, the student's (sanitized) modules and the
 files copied beside it (workspace.HARNESS_FILES):
     harness_plan.py      each stage's steps, their kinds (time limits) and labels; shared with the grader
-    harness_common.py    what every stage uses: TensorFlow's setup, the student's errors in words, the export
+    harness_common.py    what every stage uses: TensorFlow's setup, the optimizers' state, the export
+    harness_errors.py    the student's errors in words: a known cause first, then their own frames
     harness_core.py      the core's stages, one process per model: train-vae (items 1-6), train-cvae (4-8)
     harness_parts.py     the optional parts' stage (items 10-12)
     harness_compile.py   the model's call and loss compiled, where provably the same as the eager code
@@ -24,7 +25,8 @@ import sys
 
 import numpy as np
 
-from harness_common import describe, keras2_notes
+from harness_common import keras2_notes
+from harness_errors import describe
 from harness_core import stage_model
 from harness_parts import stage_parts
 from harness_plan import plan

@@ -23,7 +23,7 @@ ROOT = HERE.parent.parent  # the grader's own files: never visible to student co
 # Copied into code/ beside the student's modules: what runs inside the sandbox (the harness and
 # what it imports). The harness is started as code/harness.py.
 HARNESS_FILES = ("harness.py", "harness_common.py", "harness_core.py", "harness_parts.py", "harness_compile.py",
-                 "harness_plan.py")
+                 "harness_plan.py", "harness_errors.py")
 
 
 def prepare_dir(path, who, writable):

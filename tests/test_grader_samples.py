@@ -112,7 +112,7 @@ def test_integrity_flags_only_the_cheat(graded_samples):
     cheat = graded_samples["cheat-shipped-weights"]
     flags = cheat["extra_data"]["flags"]
     assert len(flags) == 2, flags
-    assert flags[0].startswith("student code loads weights or holds arrays: assignment.py line 68 calls model.set_weights")
+    assert re.match(r"student code loads weights or holds arrays: assignment.py line \d+ calls model.set_weights", flags[0])
     assert flags[1].startswith("VAE's first epoch reached") and "were trained weights loaded?" in flags[1]
     assert cheat["score"] == pytest.approx(sum(t["score"] for t in cheat["tests"]))  # nothing taken off or added
     log = staff_log(graded_samples, "cheat-shipped-weights")

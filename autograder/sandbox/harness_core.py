@@ -238,9 +238,9 @@ def stage_model(stage, conditional):
         x = tf.constant(state["test"][0][:batch_size], tf.float32)[:, None] / 255.0  # (N, 1, H, W)
         c = assignment.one_hot(state["test"][1][:batch_size], NUM_CLASSES) if conditional else None
         state["probe_args"] = (x, c) if conditional else (x,)
-        _ = model(*state["probe_args"])  # create the weights eagerly, before anything is traced
-        # Adam's slots made now, eagerly: a student's tf.function step never has to create them.
-        model.optimizer.build(model.trainable_variables)
+        # The weights and Adam's slots made now, eagerly, by the given build_weights, as main() makes
+        # them: a student's tf.function step never has to create variables.
+        assignment.build_weights(model)
         decisions, state["compile_events"] = {"call": "eager (compile = never)", "loss": "eager (compile = never)"}, []
         if request.get("compile", "auto") == "auto":
             z = tf.zeros((batch_size, int(request["latent_size"])))

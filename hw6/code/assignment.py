@@ -219,14 +219,20 @@ def save_model_weights(model, args):
     return path
 
 
+def build_weights(model):
+    """Given. Make the model's weights and its optimizer's slots now, eagerly, as the autograder does
+    before training: a tf.function of yours then never has to create them. Returns the model."""
+    images = tf.zeros((2, 1, 28, 28))  # two blank images
+    _ = model(images, one_hot([0, 1], NUM_CLASSES)) if isinstance(model, CVAE) else model(images)
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)  # Adam's slots; its saved state loads into them
+    return model
+
+
 def load_weights(model):
     """Given. Load the weights save_model_weights wrote for this kind of model; returns the model."""
-    is_cvae = isinstance(model, CVAE)
-    images = tf.zeros((1, 1, 28, 28))  # one blank image
-    _ = model(images, one_hot([0], NUM_CLASSES)) if is_cvae else model(images)  # build the weights
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)  # so Adam's saved state loads too
-    model.load_weights(weights_path(is_cvae))
+    build_weights(model)
+    model.load_weights(weights_path(isinstance(model, CVAE)))
     return model
 
 
@@ -260,6 +266,7 @@ def main(args):
     else:
         model = VAE(args.input_size, latent_size=args.latent_size)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))  # the one optimizer train_vae uses
+    build_weights(model)
 
     epoch_losses, epoch_seconds = [], []
     if args.load_weights:

@@ -124,7 +124,8 @@ def main(argv=None):
     grade_all.add_argument("src", help="folder of submissions (folders or .zip), or a Gradescope export (folder or .zip)")
     grade_all.add_argument("--out", default="gradebook.csv",
                            help="the CSV to write; gradebook.html (charts, links to each report) goes beside it")
-    grade_all.add_argument("--jobs", type=int, default=1, help="local executor: submissions graded at once (each gets CPUs / jobs threads)")
+    grade_all.add_argument("--jobs", type=int, default=1,
+                           help="local executor: submissions graded at once (each gets CPUs / jobs threads)")
     grade_all.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     grade_all.add_argument("--executor", choices=("local", "slurm"), default="local",
                            help="where the graders run: here (default), or as the tasks of a Slurm job array")

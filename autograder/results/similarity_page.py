@@ -72,8 +72,9 @@ def similarity_page(submissions, pairs, threshold):
             for index, pair in enumerate(shown[:MAX_SHOWN], 1)]
     body.append(table(("pair", "submission A", "submission B", "similarity"), rows))
     for index, pair in enumerate(shown[:MAX_SHOWN], 1):
+        parts = matching_code(pair.a.fingerprint, pair.b.fingerprint)
         columns = "".join(f"<div><h3>{html.escape(who(side))}</h3><pre>{highlighted(side.fingerprint.raw_code, part)}"
-                          f"</pre></div>" for side, part in zip((pair.a, pair.b), matching_code(pair.a.fingerprint, pair.b.fingerprint)))
+                          f"</pre></div>" for side, part in zip((pair.a, pair.b), parts))
         body.append(f'<section id="pair-{index}"><h2>{index}. {html.escape(pair.a.name)} and '
                     f'{html.escape(pair.b.name)}: {pair.similarity:.2f}</h2>\n<div class="pair">{columns}</div></section>')
     return page("HW6 similarity", "\n".join(body), style=STYLE)
